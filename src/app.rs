@@ -1,0 +1,209 @@
+//! Dispatch: turns parsed arguments into a run of the pipeline and a rendered report.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::bundle::{self, InputKind};
+use crate::catalogue::Catalogue;
+use crate::checks;
+use crate::cli::{AnalyzeArgs, Cli, ColorChoice, Command, Global};
+use crate::evidence::{Evidence, Log, SourceKind};
+use crate::input::{input_err, InputError};
+use crate::report::{Format, Report, SourceInfo};
+use crate::scan::Scanner;
+
+/// Runs the command; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    setup_color(&cli.global);
+    let cat =
+        Catalogue::load(&cli.global.checks_dirs).map_err(|e| InputError::new(e.to_string()))?;
+    match &cli.command {
+        Some(Command::Analyze(a)) => {
+            let ev = analyze_input(&cli.global, a, &cat)?;
+            let report = build_report(&cat, ev);
+            emit(&report.render(cli.global.output))?;
+            Ok(report.exit_code())
+        }
+        Some(Command::Checks) => {
+            emit(&list_checks(&cat, cli.global.output))?;
+            Ok(0)
+        }
+        Some(Command::Explain { id }) => match cat.get(id) {
+            Some(rule) => {
+                emit(&cat.explain(rule))?;
+                Ok(0)
+            }
+            None => input_err(format!(
+                "no check with ID {id}; `kubectl dssc-doctor checks` lists them"
+            )),
+        },
+        None => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            emit(&cmd.render_help().to_string())?;
+            Ok(2)
+        }
+    }
+}
+
+fn setup_color(g: &Global) {
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let on = match (g.no_color, g.color) {
+        (true, _) | (_, ColorChoice::Never) => false,
+        (_, ColorChoice::Always) => true,
+        (_, ColorChoice::Auto) => !no_color_env && std::io::stdout().is_terminal(),
+    };
+    colored::control::set_override(on && g.output == Format::Text);
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+pub fn emit(s: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing the report"),
+    }
+}
+
+/// Reads whatever `analyze` was given into evidence.
+pub fn analyze_input(g: &Global, a: &AnalyzeArgs, cat: &Catalogue) -> anyhow::Result<Evidence> {
+    let scanner = Scanner::new(cat);
+    let kind = bundle::classify(&a.path)?;
+    let mut ev = match kind {
+        InputKind::BundleDir | InputKind::BundleTarGz => {
+            bundle::load(&a.path, &kind, cat, &scanner, false)?
+        }
+        InputKind::Stdin => {
+            let stdin = std::io::stdin();
+            read_log(cat, &scanner, stdin.lock(), "-", a.container.as_deref())?
+        }
+        InputKind::LogFile { gzip } => {
+            let f = std::fs::File::open(&a.path)
+                .map_err(|e| InputError::new(format!("{}: {e}", a.path.display())))?;
+            let origin = a.path.display().to_string();
+            if gzip {
+                read_log(
+                    cat,
+                    &scanner,
+                    flate2::read::MultiGzDecoder::new(f),
+                    &origin,
+                    a.container.as_deref(),
+                )?
+            } else {
+                read_log(cat, &scanner, f, &origin, a.container.as_deref())?
+            }
+        }
+    };
+    if let Some(ns) = &g.namespace {
+        restrict_namespace(&mut ev, ns);
+    }
+    if let Some(r) = &g.release {
+        ev.release = Some(r.clone());
+    }
+    Ok(ev)
+}
+
+fn read_log(
+    cat: &Catalogue,
+    scanner: &Scanner,
+    r: impl Read,
+    origin: &str,
+    container: Option<&str>,
+) -> anyhow::Result<Evidence> {
+    let scan = scanner
+        .scan(cat, r, container)
+        .map_err(|e| InputError::new(format!("{origin}: {e}")))?;
+    if scan.binary {
+        return input_err(format!(
+            "{origin}: binary data, not a text log (pass a container log, a support bundle directory or a .tar.gz)"
+        ));
+    }
+    let mut ev = Evidence::new(SourceKind::Log, origin);
+    ev.logs.push(Log {
+        namespace: None,
+        pod: None,
+        container: container.map(str::to_string),
+        previous: false,
+        scan,
+        raw: None,
+        origin: origin.to_string(),
+    });
+    Ok(ev)
+}
+
+/// Keeps only the objects and logs of one namespace (cluster-scoped objects stay).
+pub fn restrict_namespace(ev: &mut Evidence, ns: &str) {
+    let keep = |m: &Option<String>| m.as_deref().is_none_or(|x| x == ns);
+    ev.pods.retain(|p| keep(&p.metadata.namespace));
+    ev.events.retain(|e| keep(&e.metadata.namespace));
+    ev.configmaps.retain(|c| keep(&c.metadata.namespace));
+    ev.secrets.retain(|c| keep(&c.metadata.namespace));
+    ev.services.retain(|c| keep(&c.metadata.namespace));
+    ev.deployments.retain(|c| keep(&c.metadata.namespace));
+    ev.network_policies.retain(|c| keep(&c.metadata.namespace));
+    ev.logs.retain(|l| keep(&l.namespace));
+    ev.namespace = Some(ns.to_string());
+}
+
+/// Runs the checks and assembles the report.
+pub fn build_report(cat: &Catalogue, ev: Evidence) -> Report {
+    let out = checks::run(cat, &ev);
+    let mut r = Report::new(
+        SourceInfo {
+            kind: ev.kind,
+            origin: ev.origin.clone(),
+            namespace: ev.namespace.clone(),
+            release: ev.release.clone(),
+        },
+        out.findings,
+    );
+    r.settings = ev.settings.clone();
+    r.pods = out.pods;
+    r.skipped = ev.skipped.clone();
+    r
+}
+
+fn list_checks(cat: &Catalogue, format: Format) -> String {
+    match format {
+        Format::Json => {
+            let v: Vec<serde_json::Value> = cat
+                .rules
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id, "severity": r.severity, "title": r.title,
+                        "kind": if r.code { "code" } else { "pattern" },
+                        "reference": r.reference,
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+        Format::Markdown => {
+            let mut s = String::from("| id | severity | title |\n|---|---|---|\n");
+            for r in &cat.rules {
+                s.push_str(&format!("| {} | {} | {} |\n", r.id, r.severity, r.title));
+            }
+            s
+        }
+        _ => {
+            let mut s = String::new();
+            for r in &cat.rules {
+                s.push_str(&format!(
+                    "{:<8} {:<6} {}\n",
+                    r.id,
+                    r.severity.to_string(),
+                    r.title
+                ));
+            }
+            s
+        }
+    }
+}
+
+/// Whether a path names stdin.
+pub fn is_stdin(p: &Path) -> bool {
+    p.as_os_str() == "-"
+}

@@ -1,0 +1,318 @@
+//! The check pipeline: evidence in, findings out. Event and log rules come from the
+//! catalogue; the checks that need reasoning (stuck pods nothing explains, restart
+//! loops, unreadable evidence) are code here. The order follows the vendor's guide:
+//! a pod's events first, its db-init log when no event explains it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::Event;
+
+use crate::catalogue::{Catalogue, Severity, Source};
+use crate::discover::{self, CHART, DEFAULT_RELEASE};
+use crate::evidence::{pod_row, Evidence, PodRow};
+use crate::findings::{self, Finding, FindingSet, Hit, Origin, Subject};
+
+/// What the pipeline concluded.
+pub struct Outcome {
+    pub pods: Vec<PodRow>,
+    pub findings: Vec<Finding>,
+}
+
+/// Restarts at or above this count make a container "restarting".
+const RESTART_WARN: i32 = 3;
+
+/// Runs every check over the evidence.
+pub fn run(cat: &Catalogue, ev: &Evidence) -> Outcome {
+    let mut set = FindingSet::new(cat);
+    let dssc = ev.dssc_pods();
+    let pods: Vec<PodRow> = dssc.iter().map(|p| pod_row(p)).collect();
+    let pod_ctx: BTreeMap<(String, String), BTreeMap<String, String>> = ev
+        .pods
+        .iter()
+        .map(|p| {
+            (
+                (
+                    p.metadata.namespace.clone().unwrap_or_default(),
+                    p.metadata.name.clone().unwrap_or_default(),
+                ),
+                discover::pod_context(p),
+            )
+        })
+        .collect();
+    let known_pods: BTreeSet<(String, String)> = pod_ctx.keys().cloned().collect();
+
+    // 1. Events.
+    for e in &ev.events {
+        event_hits(cat, e, &known_pods, &pod_ctx, &mut set);
+    }
+
+    // 2. Logs: plain logs always; a pod's logs when no event already explains it.
+    for log in &ev.logs {
+        let (ns, pod) = (
+            log.namespace.clone().unwrap_or_default(),
+            log.pod.clone().unwrap_or_default(),
+        );
+        if log.pod.is_some() && set.explains_pod(&ns, &pod, Severity::Error) {
+            continue;
+        }
+        let ctx = pod_ctx
+            .get(&(ns.clone(), pod.clone()))
+            .cloned()
+            .unwrap_or_default();
+        let seen_on = match (&log.pod, &log.container) {
+            (Some(p), Some(c)) => format!(
+                "{}{p}/{c}{}",
+                if ns.is_empty() {
+                    String::new()
+                } else {
+                    format!("{ns}/")
+                },
+                if log.previous { " (previous)" } else { "" }
+            ),
+            _ => log.origin.clone(),
+        };
+        for h in &log.scan.hits {
+            set.add(Hit {
+                rule: h.rule,
+                captures: h.captures.clone(),
+                subject: log.pod.as_ref().map(|p| Subject::Pod {
+                    namespace: ns.clone(),
+                    name: p.clone(),
+                }),
+                evidence: findings::Evidence {
+                    source: Origin::Log,
+                    text: h.text.clone(),
+                    count: h.count,
+                    first_seen: h.first_ts.clone(),
+                    last_seen: h.last_ts.clone(),
+                    seen_on: vec![seen_on.clone()],
+                },
+                context: ctx.clone(),
+            });
+        }
+    }
+
+    // 3. Code checks on pod state.
+    for (p, row) in dssc.iter().zip(&pods) {
+        let ns = row.namespace.clone();
+        let ctx = discover::pod_context(p);
+        if row.in_init && !row.ok && !set.explains_pod(&ns, &row.name, Severity::Warn) {
+            code_hit(
+                cat,
+                &mut set,
+                "POD001",
+                Some(Subject::Pod {
+                    namespace: ns.clone(),
+                    name: row.name.clone(),
+                }),
+                Origin::Cluster,
+                format!("{} {} {}", row.name, row.ready, row.status),
+                ctx.clone(),
+            );
+        }
+        for cs in p
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .into_iter()
+            .flatten()
+        {
+            let waiting = cs
+                .state
+                .as_ref()
+                .and_then(|s| s.waiting.as_ref())
+                .and_then(|w| w.reason.as_deref());
+            if (waiting == Some("CrashLoopBackOff") || cs.restart_count >= RESTART_WARN)
+                && !set.explains_pod(&ns, &row.name, Severity::Error)
+            {
+                let mut c = ctx.clone();
+                c.insert("container".into(), cs.name.clone());
+                code_hit(
+                    cat,
+                    &mut set,
+                    "POD002",
+                    Some(Subject::Pod {
+                        namespace: ns.clone(),
+                        name: row.name.clone(),
+                    }),
+                    Origin::Cluster,
+                    format!(
+                        "container {} of {}: {} restarts{}",
+                        cs.name,
+                        row.name,
+                        cs.restart_count,
+                        waiting.map(|w| format!(", {w}")).unwrap_or_default()
+                    ),
+                    c,
+                );
+            }
+        }
+    }
+    for s in &ev.skipped {
+        code_hit(
+            cat,
+            &mut set,
+            "DOC001",
+            Some(Subject::Other(s.what.clone())),
+            Origin::Collector,
+            format!("{}: {}", s.what, s.why),
+            BTreeMap::new(),
+        );
+    }
+    if dssc.is_empty() && ev.logs.iter().all(|l| l.pod.is_some()) {
+        code_hit(
+            cat,
+            &mut set,
+            "DOC002",
+            None,
+            Origin::Collector,
+            format!(
+                "{} pods read, none with a db-init init container{}",
+                ev.pods.len(),
+                ev.release
+                    .as_ref()
+                    .map(|r| format!(" or label release={r}"))
+                    .unwrap_or_default()
+            ),
+            BTreeMap::new(),
+        );
+    }
+
+    let findings = set.finish(&defaults(ev));
+    Outcome { pods, findings }
+}
+
+/// Context values every finding may use, from the evidence as a whole.
+fn defaults(ev: &Evidence) -> BTreeMap<String, String> {
+    let mut d = BTreeMap::new();
+    d.insert(
+        "release".into(),
+        ev.release.clone().unwrap_or_else(|| DEFAULT_RELEASE.into()),
+    );
+    d.insert("chart".into(), CHART.into());
+    if let Some(ns) = &ev.namespace {
+        d.insert("namespace".into(), ns.clone());
+    }
+    for (k, s) in &ev.settings {
+        let name = match k.as_str() {
+            "sslmode" | "host" | "port" | "user" | "ca_kind" | "ca_name" | "ca_key" => k.as_str(),
+            _ => continue,
+        };
+        d.insert(name.into(), s.value.clone());
+    }
+    d
+}
+
+/// Adds a finding raised by code (the rule's metadata still comes from the catalogue).
+pub fn code_hit(
+    cat: &Catalogue,
+    set: &mut FindingSet,
+    id: &str,
+    subject: Option<Subject>,
+    origin: Origin,
+    text: String,
+    context: BTreeMap<String, String>,
+) {
+    let Some(rule) = cat.index_of(id) else {
+        return;
+    };
+    let seen_on = subject.iter().map(Subject::label).collect();
+    set.add(Hit {
+        rule,
+        captures: Vec::new(),
+        subject,
+        evidence: findings::Evidence {
+            source: origin,
+            text,
+            count: 1,
+            first_seen: None,
+            last_seen: None,
+            seen_on,
+        },
+        context,
+    });
+}
+
+fn event_hits(
+    cat: &Catalogue,
+    e: &Event,
+    known_pods: &BTreeSet<(String, String)>,
+    pod_ctx: &BTreeMap<(String, String), BTreeMap<String, String>>,
+    set: &mut FindingSet,
+) {
+    let obj = &e.involved_object;
+    if obj.kind.as_deref() != Some("Pod") {
+        return;
+    }
+    let ns = obj
+        .namespace
+        .clone()
+        .or_else(|| e.metadata.namespace.clone())
+        .unwrap_or_default();
+    let name = obj.name.clone().unwrap_or_default();
+    // Events of pods that no longer exist describe an earlier attempt.
+    if !known_pods.is_empty() && !known_pods.contains(&(ns.clone(), name.clone())) {
+        return;
+    }
+    let Some(msg) = e.message.as_deref() else {
+        return;
+    };
+    let reason = e.reason.as_deref().unwrap_or("");
+    for (ri, rule) in cat.rules.iter().enumerate() {
+        for m in &rule.matchers {
+            if m.source != Source::Event || m.reason.as_deref().is_some_and(|r| r != reason) {
+                continue;
+            }
+            let Some(caps) = m.regex.captures(msg) else {
+                continue;
+            };
+            let captures = m
+                .regex
+                .capture_names()
+                .flatten()
+                .filter_map(|n| {
+                    caps.name(n)
+                        .map(|v| (n.to_string(), v.as_str().to_string()))
+                })
+                .collect();
+            let count = e
+                .series
+                .as_ref()
+                .and_then(|s| s.count)
+                .or(e.count)
+                .unwrap_or(1)
+                .max(1) as u64;
+            let first = e
+                .first_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string())
+                .or_else(|| e.event_time.as_ref().map(|t| t.0.to_string()));
+            let last = e
+                .last_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string())
+                .or_else(|| first.clone());
+            set.add(Hit {
+                rule: ri,
+                captures,
+                subject: Some(Subject::Pod {
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                }),
+                evidence: findings::Evidence {
+                    source: Origin::Event,
+                    text: format!("{reason}: {msg}"),
+                    count,
+                    first_seen: first,
+                    last_seen: last,
+                    seen_on: vec![format!("{ns}/{name}")],
+                },
+                context: pod_ctx
+                    .get(&(ns.clone(), name.clone()))
+                    .cloned()
+                    .unwrap_or_default(),
+            });
+            break;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The command line: one clap definition that produces `--help`, the man page
+//! (`man/kubectl-dssc_doctor.1`) and the parsed arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  nothing above info     4  warnings only     3  at least one error finding
+  2  bad usage or unreadable input                1  internal failure
+
+Examples:
+  kubectl dssc-doctor analyze support-bundle.tar.gz
+  kubectl logs auth-7d78dccff7-nfh97 -c db-init | kubectl dssc-doctor analyze -
+  kubectl dssc-doctor explain MNT001";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-dssc_doctor",
+    bin_name = "kubectl dssc-doctor",
+    version,
+    about = "Diagnoses failed Deep Security Smart Check installations",
+    long_about = "Diagnoses failed Deep Security Smart Check installations: reads the pods' events and \
+db-init logs (from a support bundle, a log file or stdin), finds the root cause in a catalogue of \
+known failures, and prints the exact command that fixes it.",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text, global = true)]
+    pub output: Format,
+    /// When to colour text output (NO_COLOR, when set and not empty, means never).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Same as --color never.
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Extra rule files: every *.toml in DIR is added to the built-in catalogue.
+    #[arg(long = "checks", value_name = "DIR", global = true)]
+    pub checks_dirs: Vec<PathBuf>,
+    /// Namespace of the Smart Check install (default: the one its pods are in).
+    #[arg(short = 'n', long, global = true)]
+    pub namespace: Option<String>,
+    /// Helm release name of Smart Check (default: detected, else deepsecurity-smartcheck).
+    #[arg(long, global = true)]
+    pub release: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose a support bundle (directory or .tar.gz), a log file, or stdin (-).
+    Analyze(AnalyzeArgs),
+    /// List the catalogue of checks.
+    Checks,
+    /// Print the documentation of one check: title, why, fix and reference.
+    Explain {
+        /// Check ID, e.g. MNT001.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// A support-bundle directory, a .tar.gz of one, a log file, or - for stdin.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// For a log file or stdin: the container it came from (limits the rules to those
+    /// for that container; default: all rules).
+    #[arg(short = 'c', long)]
+    pub container: Option<String>,
+}

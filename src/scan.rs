@@ -1,0 +1,450 @@
+//! Streaming log scanner: runs every log pattern of the catalogue over a container log
+//! in bounded memory. A `RegexSet` over all patterns first rejects whole blocks of
+//! lines, so the cost does not grow with rules × lines; only lines in blocks that may
+//! match are looked at one by one.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+
+use regex::bytes::{Regex, RegexSet, RegexSetBuilder};
+
+use crate::catalogue::{Catalogue, Source};
+
+/// Bytes read at a time; the unit of the block prefilter.
+const BLOCK: usize = 1 << 20;
+/// Longer lines are cut here (their tail is skipped), so one giant line cannot grow
+/// memory without bound.
+pub const MAX_LINE: usize = 64 * 1024;
+/// Evidence text longer than this is shortened in reports.
+const MAX_TEXT: usize = 600;
+
+/// One rule matched in one log, with the repeats counted.
+#[derive(Clone, Debug)]
+pub struct LogHit {
+    pub rule: usize,
+    pub captures: Vec<(String, String)>,
+    /// The meaningful text of the first matching line (the JSON `error` field, or the
+    /// line itself).
+    pub text: String,
+    pub count: u64,
+    pub first_line: u64,
+    pub last_line: u64,
+    pub first_ts: Option<String>,
+    pub last_ts: Option<String>,
+}
+
+/// What a scan of one log found.
+#[derive(Clone, Debug, Default)]
+pub struct LogScan {
+    pub bytes: u64,
+    pub lines: u64,
+    pub hits: Vec<LogHit>,
+    /// The log holds NUL bytes: it is not text and was not scanned.
+    pub binary: bool,
+}
+
+struct Pattern {
+    rule: usize,
+    regex: Regex,
+    matcher: usize,
+}
+
+/// The compiled log patterns of a catalogue.
+pub struct Scanner {
+    set: RegexSet,
+    patterns: Vec<Pattern>,
+}
+
+impl Scanner {
+    pub fn new(cat: &Catalogue) -> Scanner {
+        let mut patterns = Vec::new();
+        for (ri, rule) in cat.rules.iter().enumerate() {
+            for (mi, m) in rule.matchers.iter().enumerate() {
+                if m.source == Source::Log {
+                    // The catalogue already compiled this pattern as a str regex, so
+                    // the bytes version compiles too.
+                    if let Ok(regex) = Regex::new(m.regex.as_str()) {
+                        patterns.push(Pattern {
+                            rule: ri,
+                            regex,
+                            matcher: mi,
+                        });
+                    }
+                }
+            }
+        }
+        // multi_line so that `^`/`$` mean line ends when a whole block is tested; the
+        // block test then accepts every block in which some line would match.
+        let set = RegexSetBuilder::new(patterns.iter().map(|p| p.regex.as_str()))
+            .multi_line(true)
+            .build()
+            .unwrap_or_else(|_| RegexSet::empty());
+        Scanner { set, patterns }
+    }
+
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Scans one log. `container` limits the rules to those whose container globs
+    /// match; `None` (a plain file, stdin) applies every log rule.
+    pub fn scan<R: Read>(
+        &self,
+        cat: &Catalogue,
+        mut r: R,
+        container: Option<&str>,
+    ) -> io::Result<LogScan> {
+        let active: Vec<bool> = self
+            .patterns
+            .iter()
+            .map(|p| cat.rules[p.rule].matchers[p.matcher].applies_to_container(container))
+            .collect();
+        let mut out = LogScan::default();
+        if !active.iter().any(|a| *a) {
+            // Nothing applies: count bytes only so the report can say what was read.
+            out.bytes = io::copy(&mut r, &mut io::sink())?;
+            return Ok(out);
+        }
+        let mut st = State {
+            index: HashMap::new(),
+            out,
+        };
+        let mut buf: Vec<u8> = Vec::with_capacity(BLOCK + MAX_LINE);
+        let mut first = true;
+        let mut skipping_long = false;
+        loop {
+            let start = buf.len();
+            buf.resize(start + BLOCK, 0);
+            let n = read_full(&mut r, &mut buf[start..])?;
+            buf.truncate(start + n);
+            let eof = n == 0;
+            if first && !buf.is_empty() {
+                first = false;
+                let probe = &buf[..buf.len().min(8192)];
+                if memchr::memchr(0, probe).is_some() {
+                    st.out.binary = true;
+                    st.out.bytes = buf.len() as u64 + io::copy(&mut r, &mut io::sink())?;
+                    return Ok(st.out);
+                }
+            }
+            st.out.bytes += n as u64;
+            // Whole lines in this block; the partial tail waits for more input.
+            let end = if eof {
+                buf.len()
+            } else {
+                match memchr::memrchr(b'\n', &buf) {
+                    Some(i) => i + 1,
+                    None if buf.len() >= MAX_LINE => buf.len(),
+                    None => continue,
+                }
+            };
+            let mut block_start = 0;
+            if skipping_long {
+                // Drop the rest of an over-long line.
+                match memchr::memchr(b'\n', &buf[..end]) {
+                    Some(i) => {
+                        block_start = i + 1;
+                        skipping_long = false;
+                    }
+                    None => block_start = end,
+                }
+            }
+            let block = &buf[block_start..end];
+            if !block.is_empty() {
+                self.scan_block(block, &active, &mut st);
+            }
+            if end == buf.len() && !eof && memchr::memrchr(b'\n', &buf).is_none_or(|i| i + 1 != end)
+            {
+                // The block ended inside an over-long line.
+                skipping_long = true;
+            }
+            buf.drain(..end);
+            if eof {
+                break;
+            }
+        }
+        Ok(st.out)
+    }
+
+    fn scan_block(&self, block: &[u8], active: &[bool], st: &mut State) {
+        let has_escapes = memchr::memchr(b'\\', block).is_some();
+        if !has_escapes && !self.set.is_match(block) {
+            st.out.lines += count_lines(block);
+            return;
+        }
+        for line in block.split_inclusive(|b| *b == b'\n') {
+            st.out.lines += 1;
+            let line = trim_eol(line);
+            let line = &line[..line.len().min(MAX_LINE)];
+            self.scan_line(line, active, st);
+        }
+    }
+
+    fn scan_line(&self, line: &[u8], active: &[bool], st: &mut State) {
+        let json = line.first() == Some(&b'{');
+        let decoded = if json && memchr::memchr(b'\\', line).is_some() {
+            json_text(line).map(|(t, _)| t)
+        } else {
+            None
+        };
+        let text: &[u8] = decoded.as_deref().map(str::as_bytes).unwrap_or(line);
+        if !self.set.is_match(text) {
+            return;
+        }
+        let mut done_rules: Vec<usize> = Vec::new();
+        for idx in self.set.matches(text).iter() {
+            if !active[idx] {
+                continue;
+            }
+            let p = &self.patterns[idx];
+            if done_rules.contains(&p.rule) {
+                continue;
+            }
+            // The set runs multi-line; recheck with the single-line regex.
+            let Some(caps) = p.regex.captures(text) else {
+                continue;
+            };
+            done_rules.push(p.rule);
+            let captures: Vec<(String, String)> = p
+                .regex
+                .capture_names()
+                .flatten()
+                .filter_map(|n| {
+                    caps.name(n).map(|m| {
+                        (
+                            n.to_string(),
+                            String::from_utf8_lossy(m.as_bytes()).into_owned(),
+                        )
+                    })
+                })
+                .collect();
+            let lineno = st.out.lines;
+            let key = (p.rule, captures.clone());
+            let ts = if json {
+                json_text(line).and_then(|(_, ts)| ts)
+            } else {
+                None
+            };
+            match st.index.get(&key) {
+                Some(&i) => {
+                    let h = &mut st.out.hits[i];
+                    h.count += 1;
+                    h.last_line = lineno;
+                    if ts.is_some() {
+                        h.last_ts = ts;
+                    }
+                }
+                None => {
+                    let shown = if json {
+                        json_text(line).map(|(t, _)| t)
+                    } else {
+                        None
+                    }
+                    .unwrap_or_else(|| String::from_utf8_lossy(line).trim().to_string());
+                    st.index.insert(key, st.out.hits.len());
+                    st.out.hits.push(LogHit {
+                        rule: p.rule,
+                        captures,
+                        text: shorten(&shown),
+                        count: 1,
+                        first_line: lineno,
+                        last_line: lineno,
+                        first_ts: ts.clone(),
+                        last_ts: ts,
+                    });
+                }
+            }
+        }
+    }
+}
+
+struct State {
+    index: HashMap<(usize, Vec<(String, String)>), usize>,
+    out: LogScan,
+}
+
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn count_lines(block: &[u8]) -> u64 {
+    let n = memchr::memchr_iter(b'\n', block).count() as u64;
+    if block.last() == Some(&b'\n') {
+        n
+    } else {
+        n + 1
+    }
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The text a JSON log line is about: its `error` field, else `message`, else `msg`;
+/// plus its `timestamp`/`time`/`ts` field.
+fn json_text(line: &[u8]) -> Option<(String, Option<String>)> {
+    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
+    let obj = v.as_object()?;
+    let text = ["error", "err", "message", "msg"]
+        .iter()
+        .find_map(|k| obj.get(*k).and_then(|v| v.as_str()))?
+        .to_string();
+    let ts = ["timestamp", "time", "ts"]
+        .iter()
+        .find_map(|k| obj.get(*k).and_then(|v| v.as_str()))
+        .map(str::to_string);
+    Some((text, ts))
+}
+
+fn shorten(s: &str) -> String {
+    if s.len() <= MAX_TEXT {
+        return s.to_string();
+    }
+    let mut end = MAX_TEXT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(text: &str, container: Option<&str>) -> Vec<(String, Vec<(String, String)>, u64)> {
+        let cat = Catalogue::builtin().unwrap();
+        let s = Scanner::new(&cat);
+        let r = s.scan(&cat, text.as_bytes(), container).unwrap();
+        r.hits
+            .iter()
+            .map(|h| (cat.rules[h.rule].id.clone(), h.captures.clone(), h.count))
+            .collect()
+    }
+
+    fn ids(text: &str) -> Vec<String> {
+        scan(text, Some("db-init"))
+            .into_iter()
+            .map(|h| h.0)
+            .collect()
+    }
+
+    #[test]
+    fn guide_lines_match_their_ids() {
+        assert_eq!(
+            ids(
+                r#"{"component":"db-init","error":"dial tcp 192.168.19.226:5432: i/o timeout","message":"could not get database connection","severity":"info","timestamp":"2019-06-17T15:48:20Z"}"#
+            ),
+            ["NET001"]
+        );
+        assert_eq!(
+            ids(
+                r#"Error: could not set up database: database not available: could not get database connection: pq: password authentication failed for user "postgres""#
+            ),
+            ["AUTH001"]
+        );
+        assert_eq!(
+            ids(
+                r#"{"component":"db-init","error":"x509: certificate signed by unknown authority (possibly because of \"crypto/rsa: verification error\" while trying to verify candidate authority certificate \"database.example.com\")","message":"could not get database connection","severity":"info","timestamp":"2019-06-22T15:33:25Z"}"#
+            ),
+            ["TLS001"]
+        );
+        assert_eq!(
+            ids(
+                r#"{"component":"db-init","error":"x509: cannot validate certificate for 192.168.2.54 because it doesn't contain any IP SANs","message":"could not get database connection","severity":"info","timestamp":"2019-07-11T11:29:45Z"}"#
+            ),
+            ["TLS002"]
+        );
+        assert_eq!(
+            ids(
+                r#"{"component":"db-init","error":"pq: SSL is not enabled on the server","message":"could not get database connection","severity":"info","timestamp":"2019-06-22T15:26:42Z"}"#
+            ),
+            ["TLS003"]
+        );
+    }
+
+    #[test]
+    fn other_spellings_match_the_same_meaning() {
+        // pgx, Go >= 1.20 TLS wrapping, IPv6.
+        assert_eq!(
+            ids(
+                r#"failed to connect to `host=db.example.com user=postgres database=postgres`: failed SASL auth (FATAL: password authentication failed for user "postgres" (SQLSTATE 28P01))"#
+            ),
+            ["AUTH001"]
+        );
+        assert_eq!(
+            ids("tls: failed to verify certificate: x509: certificate signed by unknown authority"),
+            ["TLS001"]
+        );
+        assert_eq!(ids("failed to connect to `host=10.0.0.5 user=postgres database=postgres`: failed to write startup message (tls: failed to verify certificate: x509: cannot validate certificate for 10.0.0.5 because it doesn't contain any IP SANs)"), ["TLS002"]);
+        assert_eq!(ids("tls: failed to verify certificate: x509: certificate is valid for db1.example.com, db1, not db.example.com"), ["TLS004"]);
+        assert_eq!(
+            ids("x509: certificate is valid for 10.0.0.6, not 10.0.0.5"),
+            ["TLS002"]
+        );
+        assert_eq!(
+            ids("failed to connect to `host=db user=u database=d`: server refused TLS connection"),
+            ["TLS003"]
+        );
+        let h = scan(
+            "Error: dial tcp [fd00::54]:5432: i/o timeout",
+            Some("db-init"),
+        );
+        assert_eq!(h[0].0, "NET001");
+        assert!(h[0].1.contains(&("dbaddr".into(), "fd00::54".into())));
+        assert_eq!(
+            ids("dial tcp 10.1.1.1:5432: connect: connection refused"),
+            ["NET002"]
+        );
+        assert_eq!(
+            ids("dial tcp: lookup db.nowhere.example on 10.96.0.10:53: no such host"),
+            ["NET003"]
+        );
+        assert_eq!(
+            ids(
+                r#"pq: no pg_hba.conf entry for host "10.2.3.4", user "postgres", database "postgres", SSL off"#
+            ),
+            ["AUTH002"]
+        );
+        assert_eq!(ids("x509: certificate has expired or is not yet valid: current time 2026-11-23T00:00:00Z is after 2025-01-01T00:00:00Z"), ["TLS005"]);
+    }
+
+    #[test]
+    fn repeats_are_counted_not_repeated() {
+        let line = r#"{"component":"db-init","error":"dial tcp 192.168.19.226:5432: i/o timeout","message":"could not get database connection","severity":"info","timestamp":"T"}"#;
+        let text = format!("{line}\n{line}\n{line}\n");
+        let h = scan(&text, Some("db-init"));
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].2, 3);
+    }
+
+    #[test]
+    fn container_globs_limit_rules() {
+        let line = "pq: SSL is not enabled on the server";
+        assert_eq!(scan(line, Some("vulnerabilityscan-db-init"))[0].0, "TLS003");
+        assert!(scan(line, Some("auth")).is_empty());
+        assert_eq!(scan(line, None)[0].0, "TLS003");
+    }
+
+    #[test]
+    fn binary_and_long_lines_are_safe() {
+        let cat = Catalogue::builtin().unwrap();
+        let s = Scanner::new(&cat);
+        let r = s.scan(&cat, &b"\x00\x01\x02garbage"[..], None).unwrap();
+        assert!(r.binary);
+        let mut long = vec![b'a'; 3 * BLOCK];
+        long.extend_from_slice(b"\npq: SSL is not enabled on the server\n");
+        let r = s.scan(&cat, &long[..], None).unwrap();
+        assert_eq!(r.hits.len(), 1);
+        assert_eq!(r.lines, 2);
+    }
+}
