@@ -318,6 +318,15 @@ pub fn load(
         ))
         .into());
     }
+    // Tarballs list files in any order; reports must not depend on it.
+    ev.logs.sort_by(|a, b| {
+        (&a.namespace, &a.pod, &a.container, a.previous).cmp(&(
+            &b.namespace,
+            &b.pod,
+            &b.container,
+            b.previous,
+        ))
+    });
     crate::discover::from_pods(&mut ev);
     Ok(ev)
 }

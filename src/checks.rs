@@ -47,12 +47,17 @@ pub fn run(cat: &Catalogue, ev: &Evidence) -> Outcome {
     }
 
     // 2. Logs: plain logs always; a pod's logs when no event already explains it.
+    let explained_by_events: BTreeSet<(String, String)> = known_pods
+        .iter()
+        .filter(|(ns, name)| set.explains_pod(ns, name, Severity::Error))
+        .cloned()
+        .collect();
     for log in &ev.logs {
         let (ns, pod) = (
             log.namespace.clone().unwrap_or_default(),
             log.pod.clone().unwrap_or_default(),
         );
-        if log.pod.is_some() && set.explains_pod(&ns, &pod, Severity::Error) {
+        if log.pod.is_some() && explained_by_events.contains(&(ns.clone(), pod.clone())) {
             continue;
         }
         let ctx = pod_ctx

@@ -202,9 +202,17 @@ impl<'c> FindingSet<'c> {
                         .all(|s| self.items[j].subjects.contains(s))
             });
             if let Some(j) = target {
-                let ev = std::mem::take(&mut self.items[i].evidence);
-                for e in ev {
-                    merge_evidence(&mut self.items[j].evidence, e);
+                // A restated symptom is one line of evidence, however many pods
+                // repeat it in their own words.
+                let mut ev = std::mem::take(&mut self.items[i].evidence).into_iter();
+                if let Some(mut first) = ev.next() {
+                    for e in ev {
+                        first.count += e.count;
+                        first.seen_on.extend(e.seen_on);
+                        first.first_seen = first.first_seen.min(e.first_seen);
+                        first.last_seen = first.last_seen.max(e.last_seen);
+                    }
+                    merge_evidence(&mut self.items[j].evidence, first);
                 }
                 remove.push(i);
             }
@@ -258,6 +266,9 @@ impl<'c> FindingSet<'c> {
                     .filter_map(|t| render_template(t, lookup))
                     .collect();
                 let mut evidence = b.evidence;
+                for e in &mut evidence {
+                    e.seen_on.sort();
+                }
                 evidence.sort_by(|a, b| a.source.cmp(&b.source).then(b.count.cmp(&a.count)));
                 Finding {
                     id: rule.id.clone(),

@@ -221,10 +221,10 @@ impl Report {
                 );
             }
             for e in f.evidence.iter().take(5) {
-                let count = if e.count > 1 {
-                    format!(" (x{})", e.count)
-                } else {
-                    String::new()
+                let count = match (e.count, e.seen_on.len()) {
+                    (c, n) if n > 1 => format!(" (x{c} on {n} subjects)"),
+                    (c, _) if c > 1 => format!(" (x{c})"),
+                    _ => String::new(),
                 };
                 let _ = writeln!(
                     o,

@@ -321,7 +321,9 @@ fn shorten(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn scan(text: &str, container: Option<&str>) -> Vec<(String, Vec<(String, String)>, u64)> {
+    type Found = (String, Vec<(String, String)>, u64);
+
+    fn scan(text: &str, container: Option<&str>) -> Vec<Found> {
         let cat = Catalogue::builtin().unwrap();
         let s = Scanner::new(&cat);
         let r = s.scan(&cat, text.as_bytes(), container).unwrap();

@@ -1,0 +1,57 @@
+//! The man pages in man/ are generated from the clap definitions; this test fails when
+//! they are stale. Regenerate with: BLESS=1 cargo test --test man
+
+use clap::CommandFactory;
+use dssc_doctor::cli::Cli;
+
+fn render(cmd: clap::Command) -> String {
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .render(&mut buf)
+        .expect("render man page");
+    String::from_utf8(buf).expect("utf-8 man page")
+}
+
+#[test]
+fn man_pages_are_current() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let top = Cli::command().name("kubectl-dssc_doctor");
+    let mut pages = vec![("kubectl-dssc_doctor.1".to_string(), render(top.clone()))];
+    for sub in top.get_subcommands() {
+        let name = format!("kubectl-dssc_doctor-{}", sub.get_name());
+        pages.push((
+            format!("{name}.1"),
+            render(
+                sub.clone()
+                    .name(name.clone())
+                    .bin_name(format!("kubectl dssc-doctor {}", sub.get_name())),
+            ),
+        ));
+    }
+    let bless = std::env::var_os("BLESS").is_some();
+    let mut stale = Vec::new();
+    for (file, text) in &pages {
+        let path = dir.join(file);
+        if bless {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, text).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(file.clone());
+        }
+    }
+    // Pages of subcommands that no longer exist are stale too.
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let f = e.file_name().to_string_lossy().into_owned();
+        if f.ends_with(".1") && !pages.iter().any(|(p, _)| *p == f) {
+            if bless {
+                std::fs::remove_file(e.path()).unwrap();
+            } else {
+                stale.push(f);
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale man pages {stale:?}: run BLESS=1 cargo test --test man"
+    );
+}
