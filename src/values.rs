@@ -255,16 +255,15 @@ impl Values {
     /// A value of the merged tree by dotted path (`db.tls.mode`). Note that
     /// `db.password` is reachable here too: treat it like [`Values::password`].
     pub fn get(&self, path: &str) -> Option<&Value> {
-        let mut cur: Option<&Value> = None;
+        let (parents, last) = match path.rsplit_once('.') {
+            Some((p, l)) => (Some(p), l),
+            None => (None, path),
+        };
         let mut map = &self.merged;
-        for (i, seg) in path.split('.').enumerate() {
-            let v = map.get(seg)?;
-            cur = Some(v);
-            if i + 1 < path.split('.').count() {
-                map = v.as_mapping()?;
-            }
+        for seg in parents.into_iter().flat_map(|p| p.split('.')) {
+            map = map.get(seg)?.as_mapping()?;
         }
-        cur
+        map.get(last)
     }
 
     /// Where a key path was set last (a file name or `--set`), or where its nearest
@@ -645,8 +644,8 @@ impl Reader<'_> {
         let mut db = Db::default();
         if let Some(m) = self.map(root, "", "db") {
             self.unknown(m, "db", DB_KEYS);
-            db.user = self.string(m, "db", "user");
-            db.password = self.string(m, "db", "password").map(Hidden);
+            db.user = self.text(m, "db", "user");
+            db.password = self.text(m, "db", "password").map(Hidden);
             db.host = self.string(m, "db", "host").map(|h| h.trim().to_string());
             db.port = self.port(m);
             let _ = self.string(m, "db", "secret");
@@ -767,6 +766,21 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    /// A value the chart base64-encodes as it is (`db.user`, `db.password`): Helm's
+    /// `b64enc` only takes strings, so an unquoted number or true/false breaks
+    /// `helm install`. Reported, and kept as text for the rest of the tool.
+    fn text(&mut self, m: &Mapping, prefix: &str, key: &str) -> Option<String> {
+        let v = m.get(key).map(untag)?;
+        if matches!(v, Value::Number(_) | Value::Bool(_)) {
+            self.wrong(
+                &join(prefix, key),
+                v,
+                "a quoted string (helm's b64enc rejects numbers and true/false)",
+            );
+        }
+        self.string(m, prefix, key)
     }
 
     fn string(&mut self, m: &Mapping, prefix: &str, key: &str) -> Option<String> {
@@ -1194,12 +1208,22 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
                     );
                 }
             }
+            if db.user.as_deref().is_none_or(str::is_empty) {
+                out.push(ValueIssue::new(
+                    "VAL020",
+                    "db.user",
+                    format!(
+                        "db.user is {} while db.host is {host}: the chart derives a user name from auth.masterPassword that the server does not know",
+                        if db.user.is_some() { "empty" } else { "not set" }
+                    ),
+                ));
+            }
             if values.password().is_none_or(str::is_empty) {
                 out.push(ValueIssue::new(
                     "VAL015",
                     "db.password",
                     format!(
-                        "db.password is {} while db.host is {host}",
+                        "db.password is {} while db.host is {host}: the chart derives a password from auth.masterPassword that the server does not know",
                         if values.password().is_some() {
                             "empty"
                         } else {
@@ -1271,6 +1295,15 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
             );
         }
     }
+    // A key reported missing because it was misspelt is one root cause: the typo.
+    let misspelt: Vec<String> = out
+        .iter()
+        .filter(|i| i.id == "VAL001")
+        .filter_map(|i| i.capture("suggestion").map(str::to_string))
+        .collect();
+    out.retain(|i| {
+        !(matches!(i.id, "VAL010" | "VAL015" | "VAL020") && misspelt.contains(&i.subject))
+    });
     out
 }
 
@@ -1413,6 +1446,8 @@ mod tests {
             issues[2].evidence
         );
         assert!(issues[2].evidence.contains("did you mean db.tls.mode?"));
+        // db.user is missing because of the typo: reported once, as the typo.
+        assert!(v.db.user.is_none());
         // The misspelt mode is ignored: the chart's default applies.
         assert_eq!(v.db_settings().sslmode, TlsMode::VerifyFull);
     }
@@ -1674,7 +1709,7 @@ mod tests {
         // A reference without a name is ignored by the chart.
         let v = Values::from_yaml(
             "x.yaml",
-            "db:\n  host: h\n  password: p\n  tls:\n    ca:\n      valueFrom:\n        configMapKeyRef:\n          key: ca\n",
+            "db:\n  host: h\n  user: u\n  password: p\n  tls:\n    ca:\n      valueFrom:\n        configMapKeyRef:\n          key: ca\n",
         )
         .unwrap();
         assert_eq!(
@@ -1683,7 +1718,7 @@ mod tests {
         );
         assert_eq!(v.db_settings().ca_kind, None);
         // Verification with no CA at all.
-        let v = Values::from_yaml("x.yaml", "db:\n  host: h\n  password: p\n").unwrap();
+        let v = Values::from_yaml("x.yaml", "db:\n  host: h\n  user: u\n  password: p\n").unwrap();
         assert_eq!(ids(&v), vec![pair("VAL019", "db.tls.ca")]);
     }
 
@@ -1697,6 +1732,44 @@ mod tests {
         assert_eq!(v.password(), None);
         let v = load_fixture(&["good.yaml"], &["db.password="]);
         assert_eq!(ids(&v), vec![pair("VAL015", "db.password")]);
+    }
+
+    #[test]
+    fn user_and_password_must_be_strings() {
+        let v = Values::from_yaml(
+            "x.yaml",
+            "db:\n  host: h\n  user: 1234\n  password: 98765\n  tls:\n    mode: require\n",
+        )
+        .unwrap();
+        let issues = check(&v);
+        assert_eq!(
+            issues
+                .iter()
+                .map(|i| (i.id, i.subject.as_str()))
+                .collect::<Vec<_>>(),
+            vec![
+                ("VAL004", "db.user"),
+                ("VAL004", "db.password"),
+                ("VAL011", "db.tls.mode")
+            ]
+        );
+        assert_eq!(issues[1].capture("value"), Some(HIDDEN));
+        assert!(!format!("{issues:?}").contains("98765"));
+        // Still usable by the rest of the tool.
+        assert_eq!(v.password(), Some("98765"));
+        assert_eq!(v.db_settings().user.as_deref(), Some("1234"));
+        assert_eq!(
+            v.get("db.tls.mode").and_then(Value::as_str),
+            Some("require")
+        );
+        assert_eq!(v.get("db.nope"), None);
+        assert!(v.get("db").is_some_and(Value::is_mapping));
+    }
+
+    #[test]
+    fn external_database_without_user() {
+        let v = load_fixture(&["good.yaml"], &["db.user=null"]);
+        assert_eq!(ids(&v), vec![pair("VAL020", "db.user")]);
     }
 
     #[test]
