@@ -81,6 +81,9 @@ struct RawRule {
     explains: Vec<String>,
     #[serde(default, rename = "match")]
     matches: Vec<RawMatch>,
+    /// Template variables a code check fills in (code checks have no captures).
+    #[serde(default)]
+    vars: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -302,8 +305,11 @@ fn compile(r: RawRule, file: &str) -> Result<Rule, CatalogueError> {
             "a pattern rule needs at least one [[rule.match]]".into(),
         ));
     }
+    if !r.code && !r.vars.is_empty() {
+        return Err(fail("vars applies to code checks only".into()));
+    }
     let mut matchers = Vec::new();
-    let mut captures = BTreeSet::new();
+    let mut captures: BTreeSet<String> = r.vars.iter().cloned().collect();
     for m in &r.matches {
         let regex = Regex::new(&m.pattern).map_err(|e| fail(format!("pattern: {e}")))?;
         captures.extend(regex.capture_names().flatten().map(str::to_string));

@@ -13,6 +13,8 @@ pub mod discover;
 pub mod evidence;
 pub mod findings;
 pub mod input;
+pub mod netpol;
 pub mod redact;
 pub mod report;
 pub mod scan;
+pub mod values;
