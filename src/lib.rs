@@ -16,3 +16,4 @@ pub mod input;
 pub mod redact;
 pub mod report;
 pub mod scan;
+pub mod serve;
