@@ -1589,6 +1589,17 @@ impl ServerHandle {
         kubeconfig(self.addr, &self.namespace)
     }
 
+    /// A `kube` client configuration for this server (default namespace: the bundle's),
+    /// with connect and read timeouts.
+    pub fn kube_config(&self) -> anyhow::Result<kube::Config> {
+        let uri: hyper::Uri = self.url().parse().context("server URL")?;
+        let mut c = kube::Config::new(uri);
+        c.default_namespace = self.namespace.clone();
+        c.connect_timeout = Some(Duration::from_secs(5));
+        c.read_timeout = Some(Duration::from_secs(30));
+        Ok(c)
+    }
+
     /// Stops accepting, closes open connections and waits for the server task.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.stop.take() {

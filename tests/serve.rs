@@ -1171,3 +1171,96 @@ async fn kubectl_on_troubleshoot_bundle() {
     assert!(logs.0 && !logs.1.is_empty(), "{logs:?}");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn handle_kube_config_reaches_the_server() {
+    let s = small().await;
+    let client = kube::Client::try_from(s.handle.kube_config().unwrap()).unwrap();
+    let pods: Api<Pod> = Api::default_namespaced(client);
+    assert_eq!(
+        pods.list(&ListParams::default()).await.unwrap().items.len(),
+        3
+    );
+    s.handle.shutdown().await;
+}
+
+/// The `serve` subcommand: writes the kubeconfig, answers, and stops on SIGINT.
+#[test]
+fn serve_command_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("b");
+    small_bundle(&root);
+    let kc = dir.path().join("kc.yaml");
+    let bin = env!("CARGO_BIN_EXE_kubectl-dssc_doctor");
+    let mut child = Command::new(bin)
+        .arg("serve")
+        .arg(&root)
+        .args(["--latency", "1ms", "--kubeconfig-out"])
+        .arg(&kc)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let text = loop {
+        if let Ok(t) = std::fs::read_to_string(&kc) {
+            if t.contains("current-context") {
+                break t;
+            }
+        }
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("serve did not write its kubeconfig");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(text.contains(&format!("namespace: \"{NS}\"")), "{text}");
+    let url = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("server: http://"))
+        .expect("server line")
+        .to_string();
+    let addr: SocketAddr = url.parse().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let v = rt.block_on(get(addr, "/version"));
+    assert_eq!(v.json()["gitVersion"], "v1.29.4");
+    // Ctrl-C stops it cleanly.
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("serve did not stop on SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(status.success(), "{err}");
+    assert!(
+        err.contains("kubectl --kubeconfig") && err.contains("5 logs"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    let bad = Command::new(bin)
+        .arg("serve")
+        .arg(&root)
+        .args(["--latency", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let missing = Command::new(bin)
+        .arg("serve")
+        .arg(dir.path().join("nope"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}
