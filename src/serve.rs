@@ -322,6 +322,18 @@ pub const RESOURCES: &[ResourceDef] = &[
         &[],
         &["ingress", "ingresses"]
     ),
+    // Filled from the core events (converted), not from bundle files.
+    res!(
+        "events.k8s.io",
+        "v1",
+        "events",
+        "event",
+        "Event",
+        true,
+        &["ev"],
+        &[],
+        &[]
+    ),
     res!(
         "storage.k8s.io",
         "v1",
@@ -556,6 +568,15 @@ impl BundleApi {
                 }
                 _ => {}
             }
+        }
+        if let (Some(core), Some(v1)) = (
+            RESOURCES
+                .iter()
+                .position(|d| d.kind == "Event" && d.group.is_empty()),
+            RESOURCES.iter().position(|d| d.group == "events.k8s.io"),
+        ) {
+            let converted: Vec<Value> = api.objects[core].iter().map(to_events_v1).collect();
+            api.objects[v1] = converted;
         }
         for list in &mut api.objects {
             list.sort_by(|a, b| {
@@ -1060,6 +1081,49 @@ impl BundleApi {
 type Column = (&'static str, &'static str, i32);
 type CellsFn = fn(&Value, chrono::DateTime<chrono::Utc>) -> Vec<Value>;
 
+/// A core/v1 Event as `events.k8s.io/v1` shows it (`regarding`, `note`, `deprecated*`).
+fn to_events_v1(e: &Value) -> Value {
+    let mut o = Map::new();
+    o.insert("kind".into(), json!("Event"));
+    o.insert("apiVersion".into(), json!("events.k8s.io/v1"));
+    for (from, to) in [
+        ("metadata", "metadata"),
+        ("eventTime", "eventTime"),
+        ("series", "series"),
+        ("involvedObject", "regarding"),
+        ("related", "related"),
+        ("message", "note"),
+        ("reason", "reason"),
+        ("type", "type"),
+        ("action", "action"),
+        ("reportingComponent", "reportingController"),
+        ("reportingInstance", "reportingInstance"),
+        ("source", "deprecatedSource"),
+        ("firstTimestamp", "deprecatedFirstTimestamp"),
+        ("lastTimestamp", "deprecatedLastTimestamp"),
+        ("count", "deprecatedCount"),
+    ] {
+        if let Some(v) = e.get(from).filter(|v| !v.is_null()) {
+            o.insert(to.into(), v.clone());
+        }
+    }
+    if !o.contains_key("reportingController") {
+        if let Some(c) = e.pointer("/source/component").filter(|v| v.is_string()) {
+            o.insert("reportingController".into(), c.clone());
+        }
+    }
+    Value::Object(o)
+}
+
+/// The first non-empty of several fields.
+fn first_field(o: &Value, paths: &[&str]) -> String {
+    paths
+        .iter()
+        .map(|p| field_str(o, p))
+        .find(|s| !s.is_empty())
+        .unwrap_or_default()
+}
+
 fn truthy(v: Option<&String>) -> bool {
     v.is_some_and(|s| s == "true" || s == "1")
 }
@@ -1193,6 +1257,8 @@ fn pod_cells(o: &Value, now: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
 fn event_cells(o: &Value, now: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
     let last = [
         "lastTimestamp",
+        "deprecatedLastTimestamp",
+        "series.lastObservedTime",
         "eventTime",
         "firstTimestamp",
         "metadata.creationTimestamp",
@@ -1207,10 +1273,10 @@ fn event_cells(o: &Value, now: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
         json!(field_str(o, "reason")),
         json!(format!(
             "{}/{}",
-            field_str(o, "involvedObject.kind").to_lowercase(),
-            field_str(o, "involvedObject.name")
+            first_field(o, &["involvedObject.kind", "regarding.kind"]).to_lowercase(),
+            first_field(o, &["involvedObject.name", "regarding.name"])
         )),
-        json!(field_str(o, "message").trim()),
+        json!(first_field(o, &["message", "note"]).trim()),
     ]
 }
 

@@ -322,10 +322,9 @@ async fn discovery_and_version() {
         .iter()
         .map(|g| g["preferredVersion"]["groupVersion"].as_str().unwrap())
         .collect();
-    assert!(
-        gvs.contains(&"apps/v1") && gvs.contains(&"networking.k8s.io/v1"),
-        "{gvs:?}"
-    );
+    for gv in ["apps/v1", "networking.k8s.io/v1", "events.k8s.io/v1"] {
+        assert!(gvs.contains(&gv), "{gvs:?}");
+    }
 
     let core = get(a, "/api/v1").await.json();
     assert_eq!(core["kind"], "APIResourceList");
@@ -799,6 +798,24 @@ async fn kube_client_typed_access() {
         .unwrap();
     let reasons: Vec<_> = ev.items.iter().filter_map(|e| e.reason.clone()).collect();
     assert_eq!(reasons, vec!["BackOff", "FailedMount"]);
+
+    // The same events through events.k8s.io/v1.
+    let ev1: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), NS);
+    let ev1 = ev1
+        .list(&ListParams::default().fields(&format!("regarding.name={AUTH},type=Warning")))
+        .await
+        .unwrap();
+    assert_eq!(ev1.items.len(), 2);
+    assert_eq!(ev1.items[0].deprecated_count, Some(11));
+    assert!(ev1.items[1]
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("dssc-db-trust"));
+    assert_eq!(
+        ev1.items[0].reporting_controller.as_deref(),
+        Some("kubelet")
+    );
 
     let nodes: Api<Node> = Api::all(client.clone());
     assert_eq!(
