@@ -26,6 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             emit(&report.render(cli.global.output))?;
             Ok(report.exit_code())
         }
+        Some(Command::Serve(a)) => crate::serve::run_cli(&cli.global, a),
         Some(Command::Checks) => {
             emit(&list_checks(&cat, cli.global.output))?;
             Ok(0)

@@ -75,6 +75,8 @@ pub enum Command {
         /// Check ID, e.g. MNT001.
         id: String,
     },
+    /// Serve a support bundle as a read-only Kubernetes API (for kubectl and tests).
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -86,4 +88,23 @@ pub struct AnalyzeArgs {
     /// for that container; default: all rules).
     #[arg(short = 'c', long)]
     pub container: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A support-bundle directory or a .tar.gz of one.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+    /// Port to listen on (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: String,
+    /// Delay added before every response (e.g. 20ms), to mimic a remote API server.
+    #[arg(long, default_value = "0ms", value_parser = crate::serve::parse_duration)]
+    pub latency: std::time::Duration,
+    /// Write the kubeconfig here (default: a temporary file, removed on exit).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
 }

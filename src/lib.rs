@@ -17,4 +17,5 @@ pub mod netpol;
 pub mod redact;
 pub mod report;
 pub mod scan;
+pub mod serve;
 pub mod values;
