@@ -73,6 +73,28 @@ pub struct Evidence {
     /// `ca_key`, …) with their source.
     pub settings: BTreeMap<String, Setting>,
     pub skipped: Vec<Skipped>,
+    /// The deployed Helm release of Smart Check, decoded, its values redacted.
+    pub helm: Option<HelmRelease>,
+    /// The database password, for the probe only: kept in memory, never printed or
+    /// written (its Debug output is redacted).
+    pub db_password: Option<crate::redact::Sensitive>,
+}
+
+/// A Helm 3 release as stored in `sh.helm.release.v1.<name>.v<N>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmRelease {
+    pub name: String,
+    pub namespace: String,
+    pub revision: u32,
+    /// `name-version` of the chart.
+    pub chart: String,
+    pub status: String,
+    /// The user-supplied values (overrides.yaml), secrets redacted.
+    pub config: serde_json::Value,
+    /// The chart's default values, secrets redacted.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub defaults: serde_json::Value,
 }
 
 impl Evidence {
@@ -95,6 +117,8 @@ impl Evidence {
             logs: Vec::new(),
             settings: BTreeMap::new(),
             skipped: Vec::new(),
+            helm: None,
+            db_password: None,
         }
     }
 

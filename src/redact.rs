@@ -21,3 +21,25 @@ pub fn secret_keys_only(s: &mut Secret) {
         }
     }
 }
+
+/// A secret value held in memory (the DB password for the probe). It has no Display and
+/// its Debug output is hidden, so it cannot end up in a report or a log by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sensitive(String);
+
+impl Sensitive {
+    pub fn new(s: impl Into<String>) -> Self {
+        Sensitive(s.into())
+    }
+
+    /// The value itself: only for handing to a database driver.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Sensitive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(HIDDEN)
+    }
+}
