@@ -79,6 +79,9 @@ struct RawRule {
     group_by: Option<Vec<String>>,
     #[serde(default)]
     explains: Vec<String>,
+    /// For code checks: the variables the code supplies to `fix` (like pattern captures).
+    #[serde(default)]
+    vars: Vec<String>,
     #[serde(default, rename = "match")]
     matches: Vec<RawMatch>,
 }
@@ -302,8 +305,13 @@ fn compile(r: RawRule, file: &str) -> Result<Rule, CatalogueError> {
             "a pattern rule needs at least one [[rule.match]]".into(),
         ));
     }
+    if !r.code && !r.vars.is_empty() {
+        return Err(fail(
+            "vars is for code checks; a pattern rule names captures in its patterns".into(),
+        ));
+    }
     let mut matchers = Vec::new();
-    let mut captures = BTreeSet::new();
+    let mut captures: BTreeSet<String> = r.vars.iter().cloned().collect();
     for m in &r.matches {
         let regex = Regex::new(&m.pattern).map_err(|e| fail(format!("pattern: {e}")))?;
         captures.extend(regex.capture_names().flatten().map(str::to_string));

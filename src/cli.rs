@@ -75,6 +75,11 @@ pub enum Command {
         /// Check ID, e.g. MNT001.
         id: String,
     },
+    // --- probe (issue 4) ---
+    /// Probe the database stage by stage: DNS, TCP, SSLRequest, TLS, certificate, login,
+    /// readiness and latency.
+    Probe(crate::probe::command::ProbeArgs),
+    // --- end probe ---
 }
 
 #[derive(Debug, Args)]

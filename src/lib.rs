@@ -13,6 +13,7 @@ pub mod discover;
 pub mod evidence;
 pub mod findings;
 pub mod input;
+pub mod probe;
 pub mod redact;
 pub mod report;
 pub mod scan;

@@ -321,6 +321,7 @@ fn shorten(s: &str) -> String {
 mod tests {
     use super::*;
 
+    #[allow(clippy::type_complexity)]
     fn scan(text: &str, container: Option<&str>) -> Vec<(String, Vec<(String, String)>, u64)> {
         let cat = Catalogue::builtin().unwrap();
         let s = Scanner::new(&cat);
