@@ -1,11 +1,11 @@
 //! A TCP proxy on 127.0.0.1 that forwards to a target and adds a fixed delay to every
-//! chunk in each direction. Each direction has a reader thread that stamps chunks on
-//! arrival and a writer thread that releases them at arrival + delay (no spinning, so
-//! parallel tests are not starved; accurate to well under a millisecond when idle).
+//! chunk in each direction: one thread per direction reads a chunk, sleeps for the delay
+//! and writes it on (no spinning, so parallel tests are not starved). Chunks of one
+//! direction are delayed one after the other, which is exact for request/response
+//! traffic such as `SELECT 1` round trips, the thing the probe measures.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -40,36 +40,30 @@ impl DelayProxy {
 }
 
 fn sleep_until(t: Instant) {
+    // Sleep to just before the deadline (the timer overshoots by ~0.1 ms), then yield
+    // until it: accurate to a few microseconds without starving other threads.
+    let slack = Duration::from_micros(200);
     let now = Instant::now();
-    if t > now {
-        // Linux high-resolution timers: accurate to tens of microseconds when idle.
-        thread::sleep(t - now);
+    if t > now + slack {
+        thread::sleep(t - now - slack);
+    }
+    while Instant::now() < t {
+        thread::yield_now();
     }
 }
 
 fn pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
-    let (tx, rx) = mpsc::channel::<(Instant, Vec<u8>)>();
     thread::spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             match from.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    if tx
-                        .send((Instant::now() + delay, buf[..n].to_vec()))
-                        .is_err()
-                    {
+                    sleep_until(Instant::now() + delay);
+                    if to.write_all(&buf[..n]).is_err() {
                         break;
                     }
                 }
-            }
-        }
-    });
-    thread::spawn(move || {
-        for (at, data) in rx {
-            sleep_until(at);
-            if to.write_all(&data).is_err() {
-                break;
             }
         }
         let _ = to.shutdown(Shutdown::Write);
