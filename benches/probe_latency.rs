@@ -7,7 +7,6 @@
 //! tests/support/pg.rs).
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::time::Duration;
