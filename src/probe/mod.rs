@@ -601,6 +601,60 @@ mod tests {
     }
 
     #[test]
+    fn probe_hit_confirms_the_log_finding() {
+        let cat = Catalogue::builtin().unwrap();
+        let mut set = FindingSet::new(&cat);
+        set.add(Hit {
+            rule: cat.index_of("TLS002").unwrap(),
+            captures: vec![("ip".into(), "10.0.0.5".into())],
+            subject: Some(Subject::Pod {
+                namespace: "trendmicro".into(),
+                name: "auth-1".into(),
+            }),
+            evidence: findings::Evidence {
+                source: Origin::Log,
+                text: "x509: cannot validate certificate for 10.0.0.5 because it doesn't contain any IP SANs".into(),
+                count: 3,
+                first_seen: None,
+                last_seen: None,
+                seen_on: vec!["trendmicro/auth-1/db-init".into()],
+            },
+            context: BTreeMap::new(),
+        });
+        let res = ProbeResult {
+            host: "10.0.0.5".into(),
+            port: 5432,
+            user: "postgres".into(),
+            database: "postgres".into(),
+            sslmode: SslMode::VerifyFull,
+            verify: Verify::Full,
+            addresses: vec!["10.0.0.5".into()],
+            stages: Vec::new(),
+            latency: None,
+            server: ServerFacts::default(),
+            certificate: None,
+            hits: vec![ProbeHit {
+                id: "TLS002".into(),
+                captures: vec![
+                    ("ip".into(), "10.0.0.5".into()),
+                    ("valid_for".into(), "DNS:db.example.com".into()),
+                ],
+                context: BTreeMap::new(),
+                evidence: "no IP SAN".into(),
+            }],
+            total_ms: 1.0,
+        };
+        add_findings(&cat, &mut set, &res);
+        let f = set.finish(&BTreeMap::new());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].confirmed_by, vec![Origin::Log, Origin::Probe]);
+        assert!(f[0]
+            .subjects
+            .contains(&"database 10.0.0.5:5432".to_string()));
+        assert!(f[0].fix.iter().any(|l| l.contains("DNS:db.example.com")));
+    }
+
+    #[test]
     fn debug_hides_password() {
         let c = ProbeConfig {
             password: Some("hunter2".into()),
