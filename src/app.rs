@@ -41,6 +41,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             )),
         },
         None => diagnose(&cli.global, &cat),
+        Some(Command::Probe(p)) => {
+            let (out, code) = crate::probe::command::run(&cli.global, p, &cat)?;
+            emit(&out)?;
+            Ok(code)
+        }
     }
 }
 
@@ -70,11 +75,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Reads the live install into evidence.
-pub async fn collect_live(
-    g: &Global,
-    cat: &Catalogue,
-    keep_raw: bool,
-) -> anyhow::Result<Evidence> {
+pub async fn collect_live(g: &Global, cat: &Catalogue, keep_raw: bool) -> anyhow::Result<Evidence> {
     let opts = cluster_options(g, keep_raw);
     let (client, ns, origin) = crate::collect::client(&opts).await?;
     let scanner = Scanner::new(cat);

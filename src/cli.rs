@@ -104,6 +104,9 @@ pub enum Command {
     },
     /// Serve a support bundle as a read-only Kubernetes API (for kubectl and tests).
     Serve(ServeArgs),
+    /// Probe the database stage by stage: DNS, TCP, SSLRequest, TLS, certificate, login,
+    /// readiness and latency.
+    Probe(crate::probe::command::ProbeArgs),
 }
 
 #[derive(Debug, Args)]

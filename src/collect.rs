@@ -13,9 +13,7 @@ use std::time::Duration;
 
 use futures::{stream, StreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Event, Namespace, Node, Pod, Secret, Service,
-};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{Api, ListParams, LogParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -94,7 +92,8 @@ pub async fn client(opts: &Options) -> anyhow::Result<(Client, String, String)> 
         .namespace
         .clone()
         .unwrap_or_else(|| cfg.default_namespace.clone());
-    let client = Client::try_from(cfg).map_err(|e| InputError::new(format!("cluster client: {e}")))?;
+    let client =
+        Client::try_from(cfg).map_err(|e| InputError::new(format!("cluster client: {e}")))?;
     Ok((client, ns, name))
 }
 
@@ -114,7 +113,9 @@ where
         Ok(Err(kube::Error::Api(s))) if s.code == 403 || s.code == 401 => {
             Ok(Got::Skipped(format!("forbidden: {}", s.message)))
         }
-        Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(Got::Skipped(format!("not found: {}", s.message))),
+        Ok(Err(kube::Error::Api(s))) if s.code == 404 => {
+            Ok(Got::Skipped(format!("not found: {}", s.message)))
+        }
         Ok(Err(e)) => Err(unreachable(e)),
     }
 }
@@ -185,17 +186,24 @@ pub async fn collect(
         .unwrap_or_else(|| crate::discover::DEFAULT_RELEASE.to_string());
     let has_release = |r: &str| {
         ev.pods.iter().any(|p| {
-            p.metadata.labels.as_ref().and_then(|l| l.get("release")).map(String::as_str) == Some(r)
+            p.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("release"))
+                .map(String::as_str)
+                == Some(r)
         })
     };
     ev.release = if has_release(&wanted) {
         Some(wanted.clone())
     } else {
-        let detected = ev
-            .pods
-            .iter()
-            .filter(|p| has_db_init(p))
-            .find_map(|p| p.metadata.labels.as_ref().and_then(|l| l.get("release")).cloned());
+        let detected = ev.pods.iter().filter(|p| has_db_init(p)).find_map(|p| {
+            p.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("release"))
+                .cloned()
+        });
         detected.or(opts.release.clone())
     };
     match secrets? {
@@ -267,7 +275,10 @@ pub async fn collect(
             previous,
             scan,
             raw: opts.keep_raw.then(|| text.into_bytes()),
-            origin: format!("/api/v1/namespaces/{namespace}/pods/{pod}/log?container={container}{}", if previous { "&previous=true" } else { "" }),
+            origin: format!(
+                "/api/v1/namespaces/{namespace}/pods/{pod}/log?container={container}{}",
+                if previous { "&previous=true" } else { "" }
+            ),
         });
     }
     ev.logs.sort_by(|a, b| {
@@ -281,7 +292,10 @@ pub async fn collect(
 /// release of Smart Check (decoded, values redacted) and the DB password (in memory,
 /// for the probe). Every Secret is then reduced to its keys.
 fn take_secret_values(ev: &mut Evidence, secrets: &mut [Secret]) {
-    let release = ev.release.clone().unwrap_or_else(|| crate::discover::DEFAULT_RELEASE.into());
+    let release = ev
+        .release
+        .clone()
+        .unwrap_or_else(|| crate::discover::DEFAULT_RELEASE.into());
     // The chart's `<fullname>-db` Secret holds the master password db-init uses.
     if ev.db_password.is_none() {
         let fullname = fullname(&release);
@@ -322,19 +336,33 @@ fn log_targets(ev: &Evidence) -> Vec<(String, String, bool)> {
             .and_then(|s| s.init_container_statuses.as_ref())
             .into_iter()
             .flatten()
-            .chain(status.and_then(|s| s.container_statuses.as_ref()).into_iter().flatten())
+            .chain(
+                status
+                    .and_then(|s| s.container_statuses.as_ref())
+                    .into_iter()
+                    .flatten(),
+            )
         {
-            let started = cs.state.as_ref().is_some_and(|s| s.waiting.is_none())
-                || cs.restart_count > 0;
+            let started =
+                cs.state.as_ref().is_some_and(|s| s.waiting.is_none()) || cs.restart_count > 0;
             let prev = cs.restart_count > 0
-                || cs.last_state.as_ref().is_some_and(|s| s.terminated.is_some());
+                || cs
+                    .last_state
+                    .as_ref()
+                    .is_some_and(|s| s.terminated.is_some());
             if started || prev {
                 restarts.insert(cs.name.clone(), prev);
             }
         }
         let spec = p.spec.as_ref();
-        for c in spec.and_then(|s| s.init_containers.as_ref()).into_iter().flatten() {
-            let Some(&prev) = restarts.get(&c.name) else { continue };
+        for c in spec
+            .and_then(|s| s.init_containers.as_ref())
+            .into_iter()
+            .flatten()
+        {
+            let Some(&prev) = restarts.get(&c.name) else {
+                continue;
+            };
             if is_db_init(&c.name) || prev {
                 out.push((name.clone(), c.name.clone(), false));
                 if prev {
