@@ -24,7 +24,11 @@ const RESTART_WARN: i32 = 3;
 /// Runs every check over the evidence.
 pub fn run(cat: &Catalogue, ev: &Evidence) -> Outcome {
     let mut set = FindingSet::new(cat);
-    let dssc = ev.dssc_pods();
+    let mut dssc = ev.dssc_pods();
+    // As `kubectl get pods` lists them, whatever order the source gave.
+    dssc.sort_by(|a, b| {
+        (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
+    });
     let pods: Vec<PodRow> = dssc.iter().map(|p| pod_row(p)).collect();
     let pod_ctx: BTreeMap<(String, String), BTreeMap<String, String>> = ev
         .pods

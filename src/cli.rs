@@ -137,4 +137,8 @@ pub struct ServeArgs {
     /// Write the kubeconfig here (default: a temporary file, removed on exit).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
+    /// Answer these resources with 403 Forbidden, like an account without read access
+    /// to them (comma-separated plural names, e.g. secrets,nodes).
+    #[arg(long, value_name = "RESOURCES", value_delimiter = ',')]
+    pub forbid: Vec<String>,
 }

@@ -469,6 +469,9 @@ pub struct BundleApi {
     resource_version: String,
     /// Files that could not be read, with why.
     pub skipped: Vec<(String, String)>,
+    /// Resources answered with 403 Forbidden, as an account without those
+    /// permissions would see them (plural names: `secrets`, `nodes`).
+    pub forbidden: BTreeSet<String>,
 }
 
 impl BundleApi {
@@ -707,6 +710,23 @@ impl BundleApi {
 
     /// Answers one request. `target` is the path with its query string; `accept` the
     /// Accept header (a Table is returned when kubectl asks for one).
+    /// The forbidden resource a request path names, if any.
+    fn forbidden_resource(&self, segs: &[&str]) -> Option<String> {
+        if self.forbidden.is_empty() {
+            return None;
+        }
+        let rest = match segs {
+            ["api", "v1", rest @ ..] | ["apis", _, _, rest @ ..] => rest,
+            _ => return None,
+        };
+        let res = match rest {
+            ["namespaces", _, r, ..] => r,
+            [r, ..] => r,
+            [] => return None,
+        };
+        self.forbidden.contains(*res).then(|| res.to_string())
+    }
+
     pub fn respond(&self, method: &str, target: &str, accept: &str) -> Reply {
         if method != "GET" && method != "HEAD" {
             return method_not_allowed(&format!(
@@ -719,6 +739,20 @@ impl BundleApi {
             .collect();
         let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let table = accept.contains("as=Table");
+        if let Some(r) = self.forbidden_resource(&segs) {
+            let ns = match segs.iter().position(|s| *s == "namespaces") {
+                Some(i) if segs.len() > i + 2 => format!(" in the namespace \"{}\"", segs[i + 1]),
+                _ => String::new(),
+            };
+            return status(
+                403,
+                "Forbidden",
+                format!(
+                    "{r} is forbidden: User \"system:serviceaccount:default:dssc-doctor\" cannot list resource \"{r}\" in API group \"\"{ns}"
+                ),
+                Some(json!({"kind": r})),
+            );
+        }
         match segs.as_slice() {
             [] => Reply::json(
                 200,
@@ -1841,7 +1875,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// `serve`: loads the bundle, serves it, writes a kubeconfig and waits for Ctrl-C.
 pub fn run_cli(g: &crate::cli::Global, a: &crate::cli::ServeArgs) -> anyhow::Result<i32> {
-    let api = BundleApi::load(&a.bundle)?;
+    let mut api = BundleApi::load(&a.bundle)?;
+    api.forbidden = a.forbid.iter().cloned().collect();
     for (what, why) in &api.skipped {
         eprintln!("warning: {what}: {why}");
     }

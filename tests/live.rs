@@ -1,0 +1,246 @@
+//! The live path end to end: the doctor's kube client against the project's read-only
+//! API server (`serve`) fed by the example bundles. A live run must give the same
+//! findings as `analyze` on the same bundle; RBAC denials and unreachable clusters are
+//! data or one clear error, never a crash or a hang.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dssc_doctor::app::build_report;
+use dssc_doctor::bundle;
+use dssc_doctor::catalogue::Catalogue;
+use dssc_doctor::collect::{self, Options};
+use dssc_doctor::scan::Scanner;
+use dssc_doctor::serve::{self, BundleApi};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kubectl-dssc_doctor");
+
+fn bundle_path(name: &str) -> String {
+    format!("{}/testdata/bundles/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn analyze_json(path: &str) -> Value {
+    let cat = Catalogue::builtin().unwrap();
+    let scanner = Scanner::new(&cat);
+    let kind = bundle::classify(Path::new(path)).unwrap();
+    let ev = bundle::load(Path::new(path), &kind, &cat, &scanner, false).unwrap();
+    serde_json::to_value(build_report(&cat, ev)).unwrap()
+}
+
+async fn live_json(api: BundleApi, opts: Options) -> Value {
+    let cat = Catalogue::builtin().unwrap();
+    let scanner = Scanner::new(&cat);
+    let h = serve::start(
+        Arc::new(api),
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    let client = kube::Client::try_from(h.kube_config().unwrap()).unwrap();
+    let ev = collect::collect(&client, "trendmicro", "test", &opts, &cat, &scanner)
+        .await
+        .unwrap();
+    let v = serde_json::to_value(build_report(&cat, ev)).unwrap();
+    h.shutdown().await;
+    v
+}
+
+fn ids(r: &Value) -> Vec<String> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Findings with the parts that name where evidence was read from removed.
+fn comparable(r: &Value) -> Value {
+    let mut f = r["findings"].clone();
+    for x in f.as_array_mut().unwrap() {
+        x.as_object_mut().unwrap().remove("confirmedBy");
+    }
+    f
+}
+
+#[tokio::test]
+async fn live_run_gives_the_same_findings_as_analyze() {
+    for name in [
+        "mnt001", "mnt002", "net001", "auth001", "tls001", "tls002", "tls003", "healthy",
+    ] {
+        let path = bundle_path(name);
+        let offline = analyze_json(&path);
+        let live = live_json(
+            BundleApi::load(Path::new(&path)).unwrap(),
+            Options::default(),
+        )
+        .await;
+        assert_eq!(ids(&live), ids(&offline), "{name}");
+        assert_eq!(comparable(&live), comparable(&offline), "{name}");
+        assert_eq!(live["pods"], offline["pods"], "{name}");
+        assert_eq!(live["settings"], offline["settings"], "{name}");
+        assert_eq!(live["source"]["kind"], "cluster");
+    }
+}
+
+#[tokio::test]
+async fn multi_cause_live_run() {
+    let live = live_json(
+        BundleApi::load(Path::new(&bundle_path("multi"))).unwrap(),
+        Options::default(),
+    )
+    .await;
+    let got: BTreeSet<String> = ids(&live).into_iter().collect();
+    for id in ["TLS002", "AUTH001", "POD001", "POD002"] {
+        assert!(got.contains(id), "{id} missing from {got:?}");
+    }
+}
+
+#[tokio::test]
+async fn forbidden_reads_become_findings_and_the_run_goes_on() {
+    let mut api = BundleApi::load(Path::new(&bundle_path("mnt001"))).unwrap();
+    api.forbidden = ["secrets", "nodes"].iter().map(|s| s.to_string()).collect();
+    let live = live_json(api, Options::default()).await;
+    let got = ids(&live);
+    assert!(got.contains(&"MNT001".to_string()), "{got:?}");
+    let doc = live["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "DOC001")
+        .expect("DOC001");
+    let subjects = doc["subjects"].to_string();
+    assert!(
+        subjects.contains("secrets in namespace trendmicro"),
+        "{subjects}"
+    );
+    assert!(subjects.contains("nodes"), "{subjects}");
+    assert!(doc["evidence"].to_string().contains("forbidden"));
+}
+
+#[tokio::test]
+async fn release_is_detected_when_not_the_default() {
+    let opts = Options {
+        release: Some("other-release".into()),
+        ..Options::default()
+    };
+    let live = live_json(
+        BundleApi::load(Path::new(&bundle_path("net001"))).unwrap(),
+        opts,
+    )
+    .await;
+    assert_eq!(live["source"]["release"], "deepsecurity-smartcheck");
+    assert_eq!(ids(&live), ["NET001"]);
+}
+
+/// Starts `serve` as a child process and returns its kubeconfig path.
+struct Served {
+    child: std::process::Child,
+    kubeconfig: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_bin(bundle: &str, extra: &[&str]) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let child = Command::new(BIN)
+        .args(["serve", bundle, "--kubeconfig-out"])
+        .arg(&kubeconfig)
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !kubeconfig.exists()
+        || std::fs::read_to_string(&kubeconfig)
+            .unwrap_or_default()
+            .is_empty()
+    {
+        assert!(t.elapsed() < Duration::from_secs(20), "serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Served {
+        child,
+        kubeconfig,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn the_binary_diagnoses_a_live_install() {
+    let s = serve_bin(&bundle_path("mnt002"), &[]);
+    let out = Command::new(BIN)
+        .args(["--kubeconfig"])
+        .arg(&s.kubeconfig)
+        .args(["-n", "trendmicro", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ids(&r), ["MNT002"]);
+    assert!(r["findings"][0]["fix"]
+        .to_string()
+        .contains("kubectl create configmap dssc-db-trust"));
+    // Nothing but the report on stdout; no progress noise when stderr is not a TTY.
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn unreachable_cluster_is_one_line_and_exit_2_within_the_timeout() {
+    // A port nobody listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        serve::kubeconfig(SocketAddr::from(([127, 0, 0, 1], port)), "default"),
+    )
+    .unwrap();
+    let t = Instant::now();
+    let out = Command::new(BIN)
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .args(["--timeout", "2s"])
+        .output()
+        .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(15));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("cannot read from the cluster"), "{err}");
+    // A broken kubeconfig file.
+    std::fs::write(&kc, "this: [is not a kubeconfig").unwrap();
+    let out = Command::new(BIN)
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kubeconfig"));
+}
