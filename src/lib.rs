@@ -12,6 +12,7 @@ pub mod cli;
 pub mod discover;
 pub mod evidence;
 pub mod findings;
+pub mod helm;
 pub mod input;
 pub mod netpol;
 pub mod redact;
