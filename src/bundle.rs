@@ -842,4 +842,20 @@ mod tests {
         );
         assert_eq!(bundle_rel("other/file.txt"), None);
     }
+
+    #[test]
+    fn names_from_the_cluster_cannot_escape_the_bundle() {
+        assert_eq!(path_part(".."), "_");
+        assert_eq!(path_part(""), "_");
+        assert_eq!(path_part("../../etc/passwd"), ".._.._etc_passwd");
+        assert_eq!(path_part("db-init"), "db-init");
+    }
+
+    #[test]
+    fn logs_are_masked_line_by_line() {
+        let out = redact_log(b"ok\npassword=hunter2 x\n\xffbad\n");
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.starts_with("ok\npassword=***HIDDEN*** x\n"), "{out}");
+        assert!(!out.contains("hunter2"));
+    }
 }
