@@ -13,6 +13,7 @@ pub mod collect;
 pub mod discover;
 pub mod evidence;
 pub mod findings;
+pub mod helm;
 pub mod input;
 pub mod netpol;
 pub mod probe;
