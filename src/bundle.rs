@@ -763,6 +763,7 @@ fn bundle_files(
         SourceKind::Cluster => "cluster",
         SourceKind::Bundle => "bundle",
         SourceKind::Log => "log",
+        SourceKind::Probe => "probe",
     };
     let source = serde_json::json!({
         "namespace": ev.namespace, "release": ev.release, "kind": kind, "origin": red(&ev.origin),

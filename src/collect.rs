@@ -296,6 +296,24 @@ fn take_secret_values(ev: &mut Evidence, secrets: &mut [Secret]) {
         .release
         .clone()
         .unwrap_or_else(|| crate::discover::DEFAULT_RELEASE.into());
+    if let Some(s) = crate::helm::latest(secrets, &release) {
+        match crate::helm::decode_release_with_password(s) {
+            Ok((rel, pw)) => {
+                for (k, v) in crate::helm::db_settings(&rel) {
+                    ev.set(k, v, format!("helm release {} v{}", rel.name, rel.revision));
+                }
+                ev.db_password = pw;
+                ev.helm = Some(rel);
+            }
+            Err(e) => ev.skip(
+                format!(
+                    "helm release secret {}",
+                    s.metadata.name.clone().unwrap_or_default()
+                ),
+                e,
+            ),
+        }
+    }
     // The chart's `<fullname>-db` Secret holds the master password db-init uses.
     if ev.db_password.is_none() {
         let fullname = fullname(&release);
