@@ -22,13 +22,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Some(Command::Analyze(a)) => {
             let ev = analyze_input(&cli.global, a, &cat)?;
-            let report = build_report(&cat, ev);
-            emit(&report.render(cli.global.output))?;
+            let report = build_report(&cat, &ev);
+            emit(&report.render(cli.global.format()))?;
             Ok(report.exit_code())
         }
         Some(Command::Serve(a)) => crate::serve::run_cli(&cli.global, a),
         Some(Command::Checks) => {
-            emit(&list_checks(&cat, cli.global.output))?;
+            emit(&list_checks(&cat, cli.global.format()))?;
             Ok(0)
         }
         Some(Command::Explain { id }) => match cat.get(id) {
@@ -40,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 "no check with ID {id}; `kubectl dssc-doctor checks` lists them"
             )),
         },
+        Some(Command::Bundle(b)) => bundle_cmd(&cli.global, b, &cat),
         None => diagnose(&cli.global, &cat),
         Some(Command::Probe(p)) => {
             let (out, code) = crate::probe::command::run(&cli.global, p, &cat)?;
@@ -85,9 +86,35 @@ pub async fn collect_live(g: &Global, cat: &Catalogue, keep_raw: bool) -> anyhow
 /// `kubectl dssc-doctor`: diagnose the live install.
 fn diagnose(g: &Global, cat: &Catalogue) -> anyhow::Result<i32> {
     let ev = runtime()?.block_on(collect_live(g, cat, false))?;
-    let report = build_report(cat, ev);
-    emit(&report.render(g.output))?;
+    let report = build_report(cat, &ev);
+    emit(&report.render(g.format()))?;
     Ok(report.exit_code())
+}
+
+/// `kubectl dssc-doctor bundle`: collect, analyse, redact, write.
+fn bundle_cmd(g: &Global, b: &crate::cli::BundleArgs, cat: &Catalogue) -> anyhow::Result<i32> {
+    let out = match (&b.dir, &g.output) {
+        (Some(d), _) => d.clone(),
+        (None, crate::cli::Output::File(p)) => p.clone(),
+        _ => std::path::PathBuf::from(format!(
+            "dssc-support-bundle-{}.tar.gz",
+            chrono::Utc::now().format("%Y-%m-%dT%H_%M_%S")
+        )),
+    };
+    let ev = runtime()?.block_on(collect_live(g, cat, true))?;
+    let report = build_report(cat, &ev);
+    bundle::write(&ev, &report.render(Format::Json), &out)
+        .with_context(|| format!("writing the bundle {}", out.display()))?;
+    eprintln!(
+        "wrote {} ({} pods, {} events, {} logs; {} item(s) skipped, see dssc/collection.log)",
+        out.display(),
+        ev.pods.len(),
+        ev.events.len(),
+        ev.logs.len(),
+        ev.skipped.len()
+    );
+    emit(&report.render(g.format()))?;
+    Ok(0)
 }
 
 fn setup_color(g: &Global) {
@@ -97,7 +124,7 @@ fn setup_color(g: &Global) {
         (_, ColorChoice::Always) => true,
         (_, ColorChoice::Auto) => !no_color_env && std::io::stdout().is_terminal(),
     };
-    colored::control::set_override(on && g.output == Format::Text);
+    colored::control::set_override(on && g.format() == Format::Text);
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
@@ -190,8 +217,8 @@ pub fn restrict_namespace(ev: &mut Evidence, ns: &str) {
 }
 
 /// Runs the checks and assembles the report.
-pub fn build_report(cat: &Catalogue, ev: Evidence) -> Report {
-    let out = checks::run(cat, &ev);
+pub fn build_report(cat: &Catalogue, ev: &Evidence) -> Report {
+    let out = checks::run(cat, ev);
     let mut r = Report::new(
         SourceInfo {
             kind: ev.kind,

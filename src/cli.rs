@@ -37,9 +37,9 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text, global = true)]
-    pub output: Format,
+    /// Output format: text, json, markdown or junit (for `bundle`: the file to write).
+    #[arg(short = 'o', long, default_value = "text", global = true, value_parser = parse_output, value_name = "FORMAT")]
+    pub output: Output,
     /// When to colour text output (NO_COLOR, when set and not empty, means never).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -84,6 +84,35 @@ pub struct ClusterArgs {
     pub concurrency: u16,
 }
 
+/// `-o`: a report format, or (for `bundle`) a file name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    Format(Format),
+    File(PathBuf),
+}
+
+fn parse_output(s: &str) -> Result<Output, String> {
+    if let Ok(f) = Format::from_str(s, true) {
+        return Ok(Output::Format(f));
+    }
+    if s.ends_with(".tar.gz") || s.ends_with(".tgz") || s.contains('/') {
+        return Ok(Output::File(PathBuf::from(s)));
+    }
+    Err(format!(
+        "unknown output format {s:?}: use text, json, markdown or junit (or, for bundle, a FILE.tar.gz)"
+    ))
+}
+
+impl Global {
+    /// The report format (text when `-o` named a file).
+    pub fn format(&self) -> Format {
+        match &self.output {
+            Output::Format(f) => *f,
+            Output::File(_) => Format::Text,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -102,11 +131,21 @@ pub enum Command {
         /// Check ID, e.g. MNT001.
         id: String,
     },
+    /// Collect a redacted support bundle of the live install (troubleshoot.sh layout plus
+    /// analysis.json); -o FILE.tar.gz names it.
+    Bundle(BundleArgs),
     /// Serve a support bundle as a read-only Kubernetes API (for kubectl and tests).
     Serve(ServeArgs),
     /// Probe the database stage by stage: DNS, TCP, SSLRequest, TLS, certificate, login,
     /// readiness and latency.
     Probe(crate::probe::command::ProbeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// Write the bundle as a directory instead of a .tar.gz.
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

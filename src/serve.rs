@@ -472,6 +472,8 @@ pub struct BundleApi {
     /// Resources answered with 403 Forbidden, as an account without those
     /// permissions would see them (plural names: `secrets`, `nodes`).
     pub forbidden: BTreeSet<String>,
+    /// Serve Secret values (see [`BundleApi::with_secret_values`]).
+    secret_values: bool,
 }
 
 impl BundleApi {
@@ -505,8 +507,20 @@ impl BundleApi {
 
     /// Builds the API from bundle-relative paths and file contents.
     pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> BundleApi {
+        Self::build(files, false)
+    }
+
+    /// Like [`BundleApi::from_files`], but Secrets are served with their values, as a
+    /// real API server does. Only for tests that stand in for a live cluster (Helm
+    /// release decoding, redaction of what the collector reads); `serve` never uses it.
+    pub fn with_secret_values(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> BundleApi {
+        Self::build(files, true)
+    }
+
+    fn build(files: impl IntoIterator<Item = (String, Vec<u8>)>, secret_values: bool) -> BundleApi {
         let mut api = BundleApi {
             objects: RESOURCES.iter().map(|_| Vec::new()).collect(),
+            secret_values,
             ..Default::default()
         };
         let mut max_rv: u64 = 0;
@@ -648,7 +662,7 @@ impl BundleApi {
                     m.insert("namespace".into(), Value::String(ns.to_string()));
                 }
             }
-            if def.kind == "Secret" {
+            if def.kind == "Secret" && !self.secret_values {
                 redact_secret_json(&mut it);
             }
             self.objects[i].push(it);

@@ -109,7 +109,7 @@ fn planted(cat: &Catalogue) -> Evidence {
 }
 
 fn finding_ids(cat: &Catalogue, ev: Evidence) -> Vec<String> {
-    build_report(cat, ev)
+    build_report(cat, &ev)
         .findings
         .iter()
         .map(|f| f.id.clone())
@@ -117,7 +117,7 @@ fn finding_ids(cat: &Catalogue, ev: Evidence) -> Vec<String> {
 }
 
 fn findings_json(cat: &Catalogue, ev: Evidence) -> serde_json::Value {
-    serde_json::to_value(&build_report(cat, ev).findings).unwrap()
+    serde_json::to_value(&build_report(cat, &ev).findings).unwrap()
 }
 
 /// Every file of a tar.gz, decompressed.
@@ -144,7 +144,7 @@ fn planted_password_appears_nowhere() {
     let cat = Catalogue::builtin().unwrap();
     let ev = planted(&cat);
     let mut report: serde_json::Value = serde_json::from_str(
-        &build_report(&cat, planted(&cat)).render(dssc_doctor::report::Format::Json),
+        &build_report(&cat, &planted(&cat)).render(dssc_doctor::report::Format::Json),
     )
     .unwrap();
     report["note"] = format!("login with password={PW}").into();
@@ -244,7 +244,7 @@ fn multi_round_trips_to_the_same_findings() {
     let cat = Catalogue::builtin().unwrap();
     let ev = load(Path::new(MULTI), &cat);
     let report =
-        build_report(&cat, load(Path::new(MULTI), &cat)).render(dssc_doctor::report::Format::Json);
+        build_report(&cat, &load(Path::new(MULTI), &cat)).render(dssc_doctor::report::Format::Json);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("multi.tgz");
     bundle::write(&ev, &report, &out).unwrap();

@@ -29,7 +29,7 @@ fn analyze_json(path: &str) -> Value {
     let scanner = Scanner::new(&cat);
     let kind = bundle::classify(Path::new(path)).unwrap();
     let ev = bundle::load(Path::new(path), &kind, &cat, &scanner, false).unwrap();
-    serde_json::to_value(build_report(&cat, ev)).unwrap()
+    serde_json::to_value(build_report(&cat, &ev)).unwrap()
 }
 
 async fn live_json(api: BundleApi, opts: Options) -> Value {
@@ -46,7 +46,7 @@ async fn live_json(api: BundleApi, opts: Options) -> Value {
     let ev = collect::collect(&client, "trendmicro", "test", &opts, &cat, &scanner)
         .await
         .unwrap();
-    let v = serde_json::to_value(build_report(&cat, ev)).unwrap();
+    let v = serde_json::to_value(build_report(&cat, &ev)).unwrap();
     h.shutdown().await;
     v
 }

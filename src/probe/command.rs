@@ -150,7 +150,7 @@ pub fn run(g: &Global, a: &ProbeArgs, cat: &Catalogue) -> anyhow::Result<(String
         .build()?;
     let res = rt.block_on(super::run(&cfg));
     let report = build_report(cat, &cfg, &res, g.namespace.clone(), g.release.clone());
-    Ok((report.render(g.output), report.exit_code()))
+    Ok((report.render(g.format()), report.exit_code()))
 }
 
 /// The report of a probe run on its own: stages, probe JSON, findings.
