@@ -94,6 +94,9 @@ fn diagnose(g: &Global, cat: &Catalogue) -> anyhow::Result<i32> {
 /// `kubectl dssc-doctor bundle`: collect, analyse, redact, write.
 fn bundle_cmd(g: &Global, b: &crate::cli::BundleArgs, cat: &Catalogue) -> anyhow::Result<i32> {
     let out = match (&b.dir, &g.output) {
+        (Some(_), crate::cli::Output::File(_)) => {
+            return input_err("give either -o FILE.tar.gz or --dir DIR, not both")
+        }
         (Some(d), _) => d.clone(),
         (None, crate::cli::Output::File(p)) => p.clone(),
         _ => std::path::PathBuf::from(format!(

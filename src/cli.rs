@@ -144,7 +144,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct BundleArgs {
     /// Write the bundle as a directory instead of a .tar.gz.
-    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }
 
