@@ -40,6 +40,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 "no check with ID {id}; `kubectl dssc-doctor checks` lists them"
             )),
         },
+        // --- probe (issue 4) ---
+        Some(Command::Probe(p)) => {
+            let (out, code) = crate::probe::command::run(&cli.global, p, &cat)?;
+            emit(&out)?;
+            Ok(code)
+        }
+        // --- end probe ---
         None => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();

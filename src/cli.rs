@@ -77,6 +77,11 @@ pub enum Command {
     },
     /// Serve a support bundle as a read-only Kubernetes API (for kubectl and tests).
     Serve(ServeArgs),
+    // --- probe (issue 4) ---
+    /// Probe the database stage by stage: DNS, TCP, SSLRequest, TLS, certificate, login,
+    /// readiness and latency.
+    Probe(crate::probe::command::ProbeArgs),
+    // --- end probe ---
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,8 @@ pub enum SourceKind {
     Cluster,
     Bundle,
     Log,
+    /// A database probe run on its own.
+    Probe,
 }
 
 /// One container log, scanned.

@@ -1,0 +1,177 @@
+//! TLS handshake stage: after the server's `S`, a handshake with verification off (so
+//! a bad certificate is still captured and analysed), on a blocking socket with read and
+//! write timeouts inside `spawn_blocking`. Captures the presented chain as DER.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use openssl::ssl::{HandshakeError, SslConnector, SslMethod, SslVerifyMode};
+use tokio::net::TcpStream;
+
+use super::{addr_label, dur_label, ProbeConfig, Recorder, StageResult};
+
+/// What the handshake produced.
+pub struct Handshake {
+    /// The presented certificates, leaf first, as DER.
+    pub chain: Vec<Vec<u8>>,
+    pub version: String,
+    pub cipher: String,
+}
+
+enum Outcome {
+    Done(Handshake),
+    Timeout,
+    Failed(String),
+}
+
+/// Stage 4. Returns the presented chain (leaf first).
+pub(crate) async fn handshake_stage(
+    cfg: &ProbeConfig,
+    host: &str,
+    addr: SocketAddr,
+    stream: TcpStream,
+    r: &mut Recorder,
+) -> Option<Vec<Vec<u8>>> {
+    let t0 = Instant::now();
+    let limit = cfg.connect_timeout;
+    let sni = host
+        .parse::<std::net::IpAddr>()
+        .is_err()
+        .then(|| host.to_string());
+    let outcome = match stream.into_std() {
+        Ok(std_stream) => {
+            match tokio::task::spawn_blocking(move || handshake(std_stream, sni, limit)).await {
+                Ok(o) => o,
+                Err(e) => Outcome::Failed(format!("handshake task: {e}")),
+            }
+        }
+        Err(e) => Outcome::Failed(e.to_string()),
+    };
+    match outcome {
+        Outcome::Done(h) => {
+            r.stage(
+                "tls-handshake",
+                StageResult::Pass,
+                Some(t0),
+                format!(
+                    "{} {}, {} certificate(s) presented",
+                    h.version,
+                    h.cipher,
+                    h.chain.len()
+                ),
+            );
+            r.res.server.tls_version = Some(h.version);
+            r.res.server.cipher = Some(h.cipher);
+            Some(h.chain)
+        }
+        Outcome::Timeout => {
+            let waited = dur_label(limit);
+            r.stage(
+                "tls-handshake",
+                StageResult::Fail,
+                Some(t0),
+                format!("no TLS handshake answer within {waited}"),
+            );
+            r.hit(
+                "NET006",
+                &[
+                    ("dbaddr", addr.ip().to_string()),
+                    ("dbport", addr.port().to_string()),
+                    ("waited", waited.clone()),
+                ],
+                format!(
+                    "{} agreed to TLS but did not complete the handshake within {waited}",
+                    addr_label(&addr)
+                ),
+            );
+            None
+        }
+        Outcome::Failed(msg) => {
+            r.stage("tls-handshake", StageResult::Fail, Some(t0), msg.clone());
+            r.hit(
+                "PRB001",
+                &[("stage", "tls-handshake".into()), ("message", msg.clone())],
+                format!("TLS handshake with {}: {msg}", addr_label(&addr)),
+            );
+            None
+        }
+    }
+}
+
+fn handshake(stream: std::net::TcpStream, sni: Option<String>, limit: Duration) -> Outcome {
+    let setup = || -> Result<_, String> {
+        stream.set_nonblocking(false).map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(limit))
+            .map_err(|e| e.to_string())?;
+        stream
+            .set_write_timeout(Some(limit))
+            .map_err(|e| e.to_string())?;
+        let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
+        b.set_verify(SslVerifyMode::NONE);
+        let mut conf = b.build().configure().map_err(|e| e.to_string())?;
+        conf.set_verify_hostname(false);
+        conf.set_use_server_name_indication(sni.is_some());
+        Ok(conf)
+    };
+    let conf = match setup() {
+        Ok(c) => c,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let deadline = Instant::now() + limit;
+    let name = sni.unwrap_or_default();
+    let mut res = conf.connect(&name, stream);
+    loop {
+        match res {
+            Ok(s) => {
+                let ssl = s.ssl();
+                let mut chain: Vec<Vec<u8>> = Vec::new();
+                if let Some(leaf) = ssl.peer_certificate().and_then(|c| c.to_der().ok()) {
+                    chain.push(leaf);
+                }
+                if let Some(stack) = ssl.peer_cert_chain() {
+                    for c in stack {
+                        if let Ok(der) = c.to_der() {
+                            if !chain.contains(&der) {
+                                chain.push(der);
+                            }
+                        }
+                    }
+                }
+                let version = ssl.version_str().to_string();
+                let cipher = ssl
+                    .current_cipher()
+                    .map(|c| c.name().to_string())
+                    .unwrap_or_default();
+                if chain.is_empty() {
+                    return Outcome::Failed("the server presented no certificate".into());
+                }
+                return Outcome::Done(Handshake {
+                    chain,
+                    version,
+                    cipher,
+                });
+            }
+            Err(HandshakeError::WouldBlock(mid)) => {
+                // A read or write timed out on the blocking socket.
+                if Instant::now() >= deadline {
+                    return Outcome::Timeout;
+                }
+                res = mid.handshake();
+            }
+            Err(HandshakeError::Failure(mid)) => {
+                let e = mid.error();
+                if e.io_error().is_some_and(|io| {
+                    matches!(
+                        io.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    )
+                }) {
+                    return Outcome::Timeout;
+                }
+                return Outcome::Failed(e.to_string());
+            }
+            Err(HandshakeError::SetupFailure(e)) => return Outcome::Failed(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! A TCP proxy on 127.0.0.1 that forwards to a target and adds a fixed delay to every
+//! chunk in each direction: one thread per direction reads a chunk, sleeps for the delay
+//! and writes it on (no spinning, so parallel tests are not starved). Chunks of one
+//! direction are delayed one after the other, which is exact for request/response
+//! traffic such as `SELECT 1` round trips, the thing the probe measures.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A running proxy; it lives as long as the process (threads are detached).
+pub struct DelayProxy {
+    pub addr: SocketAddr,
+}
+
+impl DelayProxy {
+    /// Listens on a free loopback port and forwards every connection to `target`.
+    pub fn start(target: SocketAddr, one_way: Duration) -> DelayProxy {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let addr = l.local_addr().expect("proxy address");
+        thread::spawn(move || {
+            for c in l.incoming() {
+                let Ok(client) = c else { continue };
+                let Ok(server) = TcpStream::connect(target) else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                pipe(
+                    client.try_clone().unwrap(),
+                    server.try_clone().unwrap(),
+                    one_way,
+                );
+                pipe(server, client, one_way);
+            }
+        });
+        DelayProxy { addr }
+    }
+}
+
+fn sleep_until(t: Instant) {
+    // Sleep to just before the deadline (the timer overshoots by ~0.1 ms), then yield
+    // until it: accurate to a few microseconds without starving other threads.
+    let slack = Duration::from_micros(200);
+    let now = Instant::now();
+    if t > now + slack {
+        thread::sleep(t - now - slack);
+    }
+    while Instant::now() < t {
+        thread::yield_now();
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
+    thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    sleep_until(Instant::now() + delay);
+                    if to.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to.shutdown(Shutdown::Write);
+    });
+}
+
+/// A listener that accepts connections and never answers (kept open until the process
+/// ends).
+pub fn silent_listener() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("address");
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    addr
+}
+
+/// A loopback port with nothing listening.
+pub fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let p = l.local_addr().expect("address").port();
+    drop(l);
+    p
+}
