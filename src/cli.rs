@@ -82,6 +82,9 @@ pub enum Command {
     /// readiness and latency.
     Probe(crate::probe::command::ProbeArgs),
     // --- end probe ---
+    /// Before `helm install`: check overrides.yaml, the cluster (namespace, CA
+    /// ConfigMap/Secret, NetworkPolicies) and the database as the pods will see them.
+    Preflight(crate::preflight::PreflightArgs),
 }
 
 #[derive(Debug, Args)]

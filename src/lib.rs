@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod findings;
 pub mod input;
 pub mod netpol;
+pub mod preflight;
 pub mod probe;
 pub mod redact;
 pub mod report;
