@@ -40,25 +40,59 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 "no check with ID {id}; `kubectl dssc-doctor checks` lists them"
             )),
         },
-        // --- probe (issue 4) ---
+        None => diagnose(&cli.global, &cat),
         Some(Command::Probe(p)) => {
             let (out, code) = crate::probe::command::run(&cli.global, p, &cat)?;
             emit(&out)?;
             Ok(code)
         }
-        // --- end probe ---
         Some(Command::Preflight(p)) => {
             let (out, code) = crate::preflight::run(&cli.global, p, &cat)?;
             emit(&out)?;
             Ok(code)
         }
-        None => {
-            use clap::CommandFactory;
-            let mut cmd = Cli::command();
-            emit(&cmd.render_help().to_string())?;
-            Ok(2)
-        }
     }
+}
+
+/// Collection options from the command line.
+pub fn cluster_options(g: &Global, keep_raw: bool) -> crate::collect::Options {
+    let c = &g.cluster;
+    crate::collect::Options {
+        kubeconfig: c.kubeconfig.clone(),
+        context: c.context.clone(),
+        namespace: g.namespace.clone(),
+        release: g.release.clone(),
+        timeout: c.timeout,
+        tail: c.tail,
+        max_log_bytes: c.max_log_bytes,
+        concurrency: c.concurrency as usize,
+        keep_raw,
+        progress: true,
+    }
+}
+
+/// A runtime for the commands that talk to the network.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Reads the live install into evidence.
+pub async fn collect_live(g: &Global, cat: &Catalogue, keep_raw: bool) -> anyhow::Result<Evidence> {
+    let opts = cluster_options(g, keep_raw);
+    let (client, ns, origin) = crate::collect::client(&opts).await?;
+    let scanner = Scanner::new(cat);
+    crate::collect::collect(&client, &ns, &origin, &opts, cat, &scanner).await
+}
+
+/// `kubectl dssc-doctor`: diagnose the live install.
+fn diagnose(g: &Global, cat: &Catalogue) -> anyhow::Result<i32> {
+    let ev = runtime()?.block_on(collect_live(g, cat, false))?;
+    let report = build_report(cat, ev);
+    emit(&report.render(g.output))?;
+    Ok(report.exit_code())
 }
 
 fn setup_color(g: &Global) {

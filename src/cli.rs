@@ -52,9 +52,36 @@ pub struct Global {
     /// Namespace of the Smart Check install (default: the one its pods are in).
     #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
-    /// Helm release name of Smart Check (default: detected, else deepsecurity-smartcheck).
+    /// Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected).
     #[arg(long, global = true)]
     pub release: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// How to reach and read the cluster (kubectl conventions; KUBECONFIG and in-cluster
+/// configuration are honoured when --kubeconfig is not given).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Cluster")]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+    /// Limit for each request to the cluster (and each network operation).
+    #[arg(long, global = true, default_value = "10s", value_parser = crate::serve::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Lines to read from the end of each container log.
+    #[arg(long, global = true, default_value_t = 5000)]
+    pub tail: i64,
+    /// Bytes to read at most from each container log.
+    #[arg(long, global = true, default_value_t = 2 << 20)]
+    pub max_log_bytes: i64,
+    /// Requests to the cluster in flight at once.
+    #[arg(long, global = true, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -77,11 +104,9 @@ pub enum Command {
     },
     /// Serve a support bundle as a read-only Kubernetes API (for kubectl and tests).
     Serve(ServeArgs),
-    // --- probe (issue 4) ---
     /// Probe the database stage by stage: DNS, TCP, SSLRequest, TLS, certificate, login,
     /// readiness and latency.
     Probe(crate::probe::command::ProbeArgs),
-    // --- end probe ---
     /// Before `helm install`: check overrides.yaml, the cluster (namespace, CA
     /// ConfigMap/Secret, NetworkPolicies) and the database as the pods will see them.
     Preflight(crate::preflight::PreflightArgs),

@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod catalogue;
 pub mod checks;
 pub mod cli;
+pub mod collect;
 pub mod discover;
 pub mod evidence;
 pub mod findings;

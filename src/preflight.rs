@@ -57,15 +57,6 @@ pub struct PreflightArgs {
     /// Do not connect to the database.
     #[arg(long)]
     pub no_probe: bool,
-    /// Kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: the current context).
-    #[arg(long)]
-    pub context: Option<String>,
-    /// Limit of the cluster reads, the DNS lookup and each network operation of the probe.
-    #[arg(long, default_value = "10s", value_parser = probe::command::parse_duration)]
-    pub timeout: Duration,
     /// Latency samples of the probe (0 skips the latency stage).
     #[arg(long, default_value_t = 20)]
     pub samples: usize,
@@ -156,21 +147,21 @@ fn severity_result(s: Severity) -> &'static str {
 pub async fn preflight(g: &Global, a: &PreflightArgs, cat: &Catalogue, vals: &Values) -> Report {
     let settings = vals.db_settings();
     let release = g.release.clone().unwrap_or_else(|| DEFAULT_RELEASE.into());
+    let timeout = g.cluster.timeout;
     let client = if a.offline {
         None
     } else {
-        Some(client(a).await)
+        let opts = crate::app::cluster_options(g, false);
+        Some(
+            crate::collect::client(&opts)
+                .await
+                .map_err(|e| format!("{e:#}")),
+        )
     };
-    let namespace = g
-        .namespace
-        .clone()
-        .or_else(|| {
-            client
-                .as_ref()
-                .and_then(|c| c.as_ref().ok())
-                .map(|c| c.default_namespace().to_string())
-        })
-        .unwrap_or_else(|| "default".into());
+    let namespace = match &client {
+        Some(Ok((_, ns, _))) => ns.clone(),
+        _ => g.namespace.clone().unwrap_or_else(|| "default".into()),
+    };
     let mut context: BTreeMap<String, String> = settings
         .pairs()
         .into_iter()
@@ -215,14 +206,14 @@ pub async fn preflight(g: &Global, a: &PreflightArgs, cat: &Catalogue, vals: &Va
                 why: e,
             });
         }
-        Some(Ok(c)) => cluster = cluster_group(&mut run, &c, &settings, a.timeout).await,
+        Some(Ok((c, _, _))) => cluster = cluster_group(&mut run, &c, &settings, timeout).await,
     }
 
     let ca = cluster.as_ref().and_then(|c| c.ca.clone());
     let mut probe_json = None;
     if !a.offline {
-        network_group(&mut run, vals, &settings, cluster.as_ref(), a.timeout).await;
-        probe_json = database_group(&mut run, a, vals, &settings, ca).await;
+        network_group(&mut run, vals, &settings, cluster.as_ref(), timeout).await;
+        probe_json = database_group(&mut run, a, timeout, vals, &settings, ca).await;
     }
 
     let mut defaults = run.context.clone();
@@ -319,38 +310,6 @@ fn values_group(run: &mut Run, a: &PreflightArgs, vals: &Values) {
             None,
         );
     }
-}
-
-async fn client(a: &PreflightArgs) -> Result<kube::Client, String> {
-    let opts = kube::config::KubeConfigOptions {
-        context: a.context.clone(),
-        ..Default::default()
-    };
-    let cfg = match (&a.kubeconfig, &a.context) {
-        (Some(p), _) => {
-            let kc = kube::config::Kubeconfig::read_from(p)
-                .map_err(|e| format!("{}: {e}", p.display()))?;
-            kube::Config::from_custom_kubeconfig(kc, &opts)
-                .await
-                .map_err(|e| format!("{}: {e}", p.display()))?
-        }
-        (None, Some(_)) => kube::Config::from_kubeconfig(&opts)
-            .await
-            .map_err(|e| e.to_string())?,
-        (None, None) => kube::Config::infer().await.map_err(|e| e.to_string())?,
-    };
-    client_from_config(cfg, a.timeout)
-}
-
-/// A client for `cfg` whose every request is bounded by `timeout`.
-pub fn client_from_config(
-    mut cfg: kube::Config,
-    timeout: Duration,
-) -> Result<kube::Client, String> {
-    cfg.connect_timeout = Some(timeout);
-    cfg.read_timeout = Some(timeout);
-    cfg.write_timeout = Some(timeout);
-    kube::Client::try_from(cfg).map_err(|e| e.to_string())
 }
 
 /// What the cluster group learned, for the later groups.
@@ -872,6 +831,7 @@ fn ssl_mode(m: TlsMode) -> SslMode {
 async fn database_group(
     run: &mut Run<'_>,
     a: &PreflightArgs,
+    timeout: Duration,
     vals: &Values,
     s: &DbSettings,
     ca: Option<(Vec<u8>, String)>,
@@ -903,7 +863,7 @@ async fn database_group(
         sslmode: ssl_mode(s.sslmode),
         ca_pem,
         ca_origin,
-        connect_timeout: a.timeout,
+        connect_timeout: timeout,
         samples: a.samples,
         services: u32::try_from(DB_SERVICES.len()).unwrap_or(6),
         max_open_connections: vals
