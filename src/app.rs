@@ -47,6 +47,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             emit(&out)?;
             Ok(code)
         }
+        Some(Command::Preflight(p)) => {
+            let (out, code) = crate::preflight::run(&cli.global, p, &cat)?;
+            emit(&out)?;
+            Ok(code)
+        }
     }
 }
 

@@ -79,11 +79,11 @@ struct RawRule {
     group_by: Option<Vec<String>>,
     #[serde(default)]
     explains: Vec<String>,
-    #[serde(default, rename = "match")]
-    matches: Vec<RawMatch>,
-    /// Template variables a code check fills in (code checks have no captures).
+    /// For code checks: the variables the code supplies to `fix` (like pattern captures).
     #[serde(default)]
     vars: Vec<String>,
+    #[serde(default, rename = "match")]
+    matches: Vec<RawMatch>,
 }
 
 #[derive(Debug, Deserialize)]

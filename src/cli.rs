@@ -139,6 +139,9 @@ pub enum Command {
     /// Probe the database stage by stage: DNS, TCP, SSLRequest, TLS, certificate, login,
     /// readiness and latency.
     Probe(crate::probe::command::ProbeArgs),
+    /// Before `helm install`: check overrides.yaml, the cluster (namespace, CA
+    /// ConfigMap/Secret, NetworkPolicies) and the database as the pods will see them.
+    Preflight(crate::preflight::PreflightArgs),
 }
 
 #[derive(Debug, Args)]

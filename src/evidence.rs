@@ -21,6 +21,8 @@ pub enum SourceKind {
     Log,
     /// A database probe run on its own.
     Probe,
+    /// `preflight`: overrides.yaml, the cluster and the database before install.
+    Preflight,
 }
 
 /// One container log, scanned.

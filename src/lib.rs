@@ -16,6 +16,7 @@ pub mod findings;
 pub mod helm;
 pub mod input;
 pub mod netpol;
+pub mod preflight;
 pub mod probe;
 pub mod redact;
 pub mod report;

@@ -210,6 +210,37 @@ pub(crate) fn check_bundle(cfg: &ProbeConfig, r: &mut Recorder) {
     let _ = bundle_entries(cfg, r);
 }
 
+/// Analyses a CA bundle on its own, without a server (preflight, before install): the
+/// hits (TLS007 not a CA, TLS008 expired, TLS009 unusable) and the subjects of the
+/// certificates that parse.
+pub fn bundle_findings(pem: &[u8], origin: &str) -> (Vec<super::ProbeHit>, Vec<String>) {
+    let cfg = ProbeConfig {
+        ca_pem: Some(pem.to_vec()),
+        ca_origin: Some(origin.to_string()),
+        ..ProbeConfig::default()
+    };
+    let mut r = Recorder {
+        res: super::ProbeResult {
+            host: String::new(),
+            port: cfg.port,
+            user: String::new(),
+            database: String::new(),
+            sslmode: cfg.sslmode,
+            verify: Verify::None,
+            addresses: Vec::new(),
+            stages: Vec::new(),
+            latency: None,
+            server: super::ServerFacts::default(),
+            certificate: None,
+            hits: Vec::new(),
+            total_ms: 0.0,
+        },
+        context: Default::default(),
+    };
+    let entries = bundle_entries(&cfg, &mut r);
+    (r.res.hits, entries.into_iter().map(|e| e.subject).collect())
+}
+
 /// Verifies the chain against the bundle (or the system trust store when there is
 /// none), ignoring dates (TLS005 reports those). `Err` carries OpenSSL's reason.
 fn verify_chain(chain: &[Vec<u8>], ca: Option<&[CaEntry]>) -> Result<(), String> {
