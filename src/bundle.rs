@@ -759,12 +759,7 @@ fn bundle_files(
         "dssc/settings.json".into(),
         serde_json::to_vec_pretty(&settings)?,
     ));
-    let kind = match ev.kind {
-        SourceKind::Cluster => "cluster",
-        SourceKind::Bundle => "bundle",
-        SourceKind::Log => "log",
-        SourceKind::Probe => "probe",
-    };
+    let kind = serde_json::to_value(ev.kind)?;
     let source = serde_json::json!({
         "namespace": ev.namespace, "release": ev.release, "kind": kind, "origin": red(&ev.origin),
     });

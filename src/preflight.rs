@@ -73,7 +73,7 @@ pub fn run(g: &Global, a: &PreflightArgs, cat: &Catalogue) -> anyhow::Result<(St
         .build()?;
     let report = rt.block_on(preflight(g, a, cat, &vals));
     let code = exit_code(&report);
-    Ok((report.render(g.output), code))
+    Ok((report.render(g.format()), code))
 }
 
 /// 3 when a check failed or an error finding exists, else 4 with a warning, else 0.
