@@ -17,6 +17,11 @@ use crate::scan::Scanner;
 /// Runs the command; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     setup_color(&cli.global);
+    if cli.command.is_some() && !(cli.values.files.is_empty() && cli.values.sets.is_empty()) {
+        return input_err(
+            "--values/--set before a subcommand apply to the live diagnosis only; put them after `bundle` or `preflight`",
+        );
+    }
     let cat =
         Catalogue::load(&cli.global.checks_dirs).map_err(|e| InputError::new(e.to_string()))?;
     match &cli.command {
@@ -41,7 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             )),
         },
         Some(Command::Bundle(b)) => bundle_cmd(&cli.global, b, &cat),
-        None => diagnose(&cli.global, &cat),
+        None => diagnose(&cli.global, &cli.values, &cat),
         Some(Command::Probe(p)) => {
             let (out, code) = crate::probe::command::run(&cli.global, p, &cat)?;
             emit(&out)?;
@@ -80,17 +85,50 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-/// Reads the live install into evidence.
-pub async fn collect_live(g: &Global, cat: &Catalogue, keep_raw: bool) -> anyhow::Result<Evidence> {
+/// Reads the live install into evidence; settings from `--values` take precedence.
+pub async fn collect_live(
+    g: &Global,
+    v: &crate::cli::ValuesArgs,
+    cat: &Catalogue,
+    keep_raw: bool,
+) -> anyhow::Result<Evidence> {
+    // Bad values files are a usage error before anything is read from the cluster.
+    let values = if v.files.is_empty() && v.sets.is_empty() {
+        None
+    } else {
+        Some(crate::values::load(&v.files, &v.sets)?)
+    };
     let opts = cluster_options(g, keep_raw);
     let (client, ns, origin) = crate::collect::client(&opts).await?;
     let scanner = Scanner::new(cat);
-    crate::collect::collect(&client, &ns, &origin, &opts, cat, &scanner).await
+    let mut ev = crate::collect::collect(&client, &ns, &origin, &opts, cat, &scanner).await?;
+    if let Some(values) = values {
+        apply_values(&mut ev, &values);
+    }
+    Ok(ev)
+}
+
+/// Records the settings of a values file over those from other sources.
+pub fn apply_values(ev: &mut Evidence, values: &crate::values::Values) {
+    let from = format!("values {}", values.sources().join(", "));
+    for (k, v) in values.db_settings().pairs() {
+        ev.settings.insert(
+            k.to_string(),
+            crate::evidence::Setting {
+                value: v,
+                from: from.clone(),
+            },
+        );
+    }
+    if let Some(pw) = values.password() {
+        ev.db_password = Some(crate::redact::Sensitive::new(pw));
+    }
+    ev.values = Some(values.redacted_json());
 }
 
 /// `kubectl dssc-doctor`: diagnose the live install.
-fn diagnose(g: &Global, cat: &Catalogue) -> anyhow::Result<i32> {
-    let ev = runtime()?.block_on(collect_live(g, cat, false))?;
+fn diagnose(g: &Global, v: &crate::cli::ValuesArgs, cat: &Catalogue) -> anyhow::Result<i32> {
+    let ev = runtime()?.block_on(collect_live(g, v, cat, false))?;
     let report = build_report(cat, &ev);
     emit(&report.render(g.format()))?;
     Ok(report.exit_code())
@@ -109,7 +147,7 @@ fn bundle_cmd(g: &Global, b: &crate::cli::BundleArgs, cat: &Catalogue) -> anyhow
             chrono::Utc::now().format("%Y-%m-%dT%H_%M_%S")
         )),
     };
-    let ev = runtime()?.block_on(collect_live(g, cat, true))?;
+    let ev = runtime()?.block_on(collect_live(g, &b.values, cat, true))?;
     let report = build_report(cat, &ev);
     bundle::write(&ev, &report.render(Format::Json), &out)
         .with_context(|| format!("writing the bundle {}", out.display()))?;

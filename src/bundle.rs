@@ -307,6 +307,11 @@ pub fn load(
                     ev.helm = Some(h);
                 }
             }
+            ["dssc", "values.json"] => {
+                if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
+                    ev.values = Some(v);
+                }
+            }
             ["dssc", "skipped.json"] => {
                 if let Some(v) = read_json::<Vec<crate::evidence::Skipped>>(&mut ev, rel, r)? {
                     ev.skipped.extend(v);
@@ -787,6 +792,11 @@ fn bundle_files(
             "dssc/helm-release.json".into(),
             serde_json::to_vec_pretty(&h)?,
         ));
+    }
+    if let Some(v) = &ev.values {
+        let mut v = v.clone();
+        redact::redact_values(&mut v);
+        files.push(("dssc/values.json".into(), serde_json::to_vec_pretty(&v)?));
     }
 
     let mut log = format!(

@@ -14,7 +14,12 @@ use serde::Deserialize;
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
 
 /// Context variables a `fix` template may use besides the rule's own captures.
+/// Context variables known only when the evidence shows them (e.g. the keys a
+/// ConfigMap does have); a fix line using one is dropped when it is unknown.
+pub const OPTIONAL_VARS: &[&str] = &["found_keys", "other_ns", "other_kind"];
+
 pub const CONTEXT_VARS: &[&str] = &[
+    "ca_create",
     "namespace",
     "release",
     "pods",
@@ -348,7 +353,10 @@ fn compile(r: RawRule, file: &str) -> Result<Rule, CatalogueError> {
     };
     for line in &r.fix {
         for var in template_vars(line) {
-            if !captures.contains(var) && !CONTEXT_VARS.contains(&var) {
+            if !captures.contains(var)
+                && !CONTEXT_VARS.contains(&var)
+                && !OPTIONAL_VARS.contains(&var)
+            {
                 return Err(fail(format!("fix uses unknown variable {{{var}}}")));
             }
         }

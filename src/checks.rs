@@ -39,7 +39,7 @@ pub fn run(cat: &Catalogue, ev: &Evidence) -> Outcome {
                     p.metadata.namespace.clone().unwrap_or_default(),
                     p.metadata.name.clone().unwrap_or_default(),
                 ),
-                discover::pod_context(p),
+                ca_context(ev, discover::pod_context(p)),
             )
         })
         .collect();
@@ -100,6 +100,9 @@ pub fn run(cat: &Catalogue, ev: &Evidence) -> Outcome {
             });
         }
     }
+
+    config_drift(cat, ev, &mut set);
+    netpol_explain(cat, ev, &pod_ctx, &mut set);
 
     // 3. Code checks on pod state.
     for (p, row) in dssc.iter().zip(&pods) {
@@ -191,6 +194,240 @@ pub fn run(cat: &Catalogue, ev: &Evidence) -> Outcome {
     Outcome { pods, findings }
 }
 
+/// CFG001/CFG002: settings from overrides.yaml or the Helm release that the running
+/// pods do not use.
+fn config_drift(cat: &Catalogue, ev: &Evidence, set: &mut FindingSet) {
+    let Some(p) = ev
+        .dssc_pods()
+        .into_iter()
+        .find(|p| crate::evidence::has_db_init(p))
+    else {
+        return;
+    };
+    let pod = crate::evidence::pod_name(p).to_string();
+    let ns = crate::evidence::pod_ns(p).to_string();
+    let configured = |key: &str| {
+        ev.settings
+            .get(key)
+            .filter(|s| !s.from.starts_with("pod "))
+            .map(|s| (s.value.clone(), s.from.clone()))
+    };
+    let mut ctx = discover::pod_context(p);
+    let subject = Some(Subject::Pod {
+        namespace: ns.clone(),
+        name: pod.clone(),
+    });
+    if let (Some((want, source)), Some((kind, have, key))) =
+        (configured("ca_name"), discover::pod_ca_ref(p))
+    {
+        let want_key = configured("ca_key").map(|(k, _)| k).unwrap_or_default();
+        if want != have || (!want_key.is_empty() && want_key != key) {
+            ctx.insert("want".into(), format!("{want} key {want_key}"));
+            ctx.insert("have".into(), format!("{kind} {have} key {key}"));
+            ctx.insert("source".into(), source.clone());
+            code_hit_with(
+                cat,
+                set,
+                "CFG001",
+                subject.clone(),
+                format!(
+                    "{source} names CA {want} (key {want_key}); pod {pod} mounts {kind} {have} (key {key})"
+                ),
+                ctx.clone(),
+                vec![("want".into(), want.clone()), ("have".into(), have.clone())],
+            );
+        }
+    }
+    let env = discover::db_init_env(p);
+    for (key, var) in [
+        ("host", "PGHOST"),
+        ("port", "PGPORT"),
+        ("sslmode", "PGSSLMODE"),
+    ] {
+        let (Some((want, source)), Some(have)) = (configured(key), env.get(var)) else {
+            continue;
+        };
+        if &want != have {
+            let mut c = ctx.clone();
+            c.insert("source".into(), source.clone());
+            code_hit_with(
+                cat,
+                set,
+                "CFG002",
+                subject.clone(),
+                format!("{source} sets {key}={want}; db-init of {pod} runs with {var}={have}"),
+                c,
+                vec![
+                    ("setting".into(), key.into()),
+                    ("want".into(), want.clone()),
+                    ("have".into(), have.clone()),
+                ],
+            );
+        }
+    }
+}
+
+/// NET004/NET005: a NetworkPolicy that explains a dial timeout (NET001) or a failed
+/// name lookup (NET003) seen in a pod's db-init log.
+fn netpol_explain(
+    cat: &Catalogue,
+    ev: &Evidence,
+    pod_ctx: &BTreeMap<(String, String), BTreeMap<String, String>>,
+    set: &mut FindingSet,
+) {
+    if ev.network_policies.is_empty() {
+        return;
+    }
+    let release = ev.release.clone().unwrap_or_else(|| DEFAULT_RELEASE.into());
+    for log in &ev.logs {
+        let (Some(ns), Some(pod)) = (&log.namespace, &log.pod) else {
+            continue;
+        };
+        let Some(p) = ev.pods.iter().find(|p| {
+            p.metadata.name.as_deref() == Some(pod.as_str())
+                && p.metadata.namespace.as_deref() == Some(ns.as_str())
+        }) else {
+            continue;
+        };
+        let pod_ref = crate::netpol::PodRef {
+            namespace: ns.clone(),
+            labels: p.metadata.labels.clone().unwrap_or_default(),
+            namespace_labels: ev
+                .namespaces
+                .iter()
+                .find(|n| n.metadata.name.as_deref() == Some(ns.as_str()))
+                .and_then(|n| n.metadata.labels.clone()),
+        };
+        let subject = Some(Subject::Pod {
+            namespace: ns.clone(),
+            name: pod.clone(),
+        });
+        let ctx = pod_ctx
+            .get(&(ns.clone(), pod.clone()))
+            .cloned()
+            .unwrap_or_default();
+        for h in &log.scan.hits {
+            let cap = |k: &str| {
+                h.captures
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.as_str())
+            };
+            let issue = match cat.rules[h.rule].id.as_str() {
+                "NET001" => match (
+                    cap("dbaddr").and_then(|a| a.parse().ok()),
+                    cap("dbport").and_then(|p| p.parse().ok()),
+                ) {
+                    (Some(ip), Some(port)) => crate::netpol::check_db_egress(
+                        &ev.network_policies,
+                        &pod_ref,
+                        &release,
+                        ip,
+                        port,
+                    ),
+                    _ => None,
+                },
+                "NET003" => crate::netpol::check_dns(
+                    &ev.network_policies,
+                    &pod_ref,
+                    &release,
+                    &crate::netpol::Peer::kube_dns(),
+                ),
+                _ => None,
+            };
+            if let Some(i) = issue {
+                crate::netpol::add_findings(cat, set, &[i], Origin::Cluster, subject.clone(), &ctx);
+            }
+        }
+    }
+}
+
+/// Adds what the cluster shows about a pod's CA reference: the keys the object does
+/// have and the one closest to the key asked for, the same name in another namespace,
+/// or an object of the other kind with that name.
+fn ca_context(ev: &Evidence, mut ctx: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let (Some(kind), Some(name)) = (ctx.get("ca_kind").cloned(), ctx.get("ca_name").cloned())
+    else {
+        return ctx;
+    };
+    let ns = ctx.get("namespace").cloned().unwrap_or_default();
+    ctx.insert("ca_create".into(), create_kind(&kind).into());
+    let key = ctx.get("ca_key").cloned().unwrap_or_default();
+    let named = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+        m.name.as_deref() == Some(name.as_str())
+    };
+    let keys: Option<Vec<String>> = if kind == "configmap" {
+        ev.configmaps
+            .iter()
+            .find(|c| named(&c.metadata) && c.metadata.namespace.as_deref() == Some(&ns))
+            .map(|c| {
+                let mut k: Vec<String> = c.data.iter().flat_map(|d| d.keys().cloned()).collect();
+                k.extend(c.binary_data.iter().flat_map(|d| d.keys().cloned()));
+                k
+            })
+    } else {
+        ev.secrets
+            .iter()
+            .find(|s| named(&s.metadata) && s.metadata.namespace.as_deref() == Some(&ns))
+            .map(|s| s.data.iter().flat_map(|d| d.keys().cloned()).collect())
+    };
+    match keys {
+        Some(keys) => {
+            if !keys.is_empty() {
+                ctx.insert("found_keys".into(), keys.join(", "));
+            }
+            if !keys.contains(&key) {
+                let known: Vec<&str> = keys.iter().map(String::as_str).collect();
+                let closest = crate::values::did_you_mean(&key, &known)
+                    .or_else(|| (known.len() == 1).then(|| known[0]));
+                if let Some(c) = closest {
+                    ctx.insert("closest".into(), c.to_string());
+                }
+            }
+        }
+        None => {
+            let elsewhere = if kind == "configmap" {
+                ev.configmaps
+                    .iter()
+                    .find(|c| named(&c.metadata) && c.metadata.namespace.as_deref() != Some(&ns))
+                    .and_then(|c| c.metadata.namespace.clone())
+            } else {
+                ev.secrets
+                    .iter()
+                    .find(|c| named(&c.metadata) && c.metadata.namespace.as_deref() != Some(&ns))
+                    .and_then(|c| c.metadata.namespace.clone())
+            };
+            if let Some(o) = elsewhere {
+                ctx.insert("other_ns".into(), o);
+            }
+            let other_kind = if kind == "configmap" {
+                ev.secrets
+                    .iter()
+                    .any(|s| named(&s.metadata) && s.metadata.namespace.as_deref() == Some(&ns))
+                    .then_some("secret")
+            } else {
+                ev.configmaps
+                    .iter()
+                    .any(|c| named(&c.metadata) && c.metadata.namespace.as_deref() == Some(&ns))
+                    .then_some("configmap")
+            };
+            if let Some(k) = other_kind {
+                ctx.insert("other_kind".into(), k.into());
+            }
+        }
+    }
+    ctx
+}
+
+/// The `kubectl create` sub-command for a CA object kind.
+fn create_kind(kind: &str) -> &'static str {
+    if kind == "secret" {
+        "secret generic"
+    } else {
+        "configmap"
+    }
+}
+
 /// Context values every finding may use, from the evidence as a whole.
 fn defaults(ev: &Evidence) -> BTreeMap<String, String> {
     let mut d = BTreeMap::new();
@@ -209,7 +446,40 @@ fn defaults(ev: &Evidence) -> BTreeMap<String, String> {
         };
         d.insert(name.into(), s.value.clone());
     }
+    if let Some(k) = ev.setting("ca_kind") {
+        d.insert("ca_create".into(), create_kind(k).into());
+    }
     d
+}
+
+/// Like [`code_hit`], with captures that identify the root cause (the rule's `vars`).
+fn code_hit_with(
+    cat: &Catalogue,
+    set: &mut FindingSet,
+    id: &str,
+    subject: Option<Subject>,
+    text: String,
+    context: BTreeMap<String, String>,
+    captures: Vec<(String, String)>,
+) {
+    let Some(rule) = cat.index_of(id) else {
+        return;
+    };
+    let seen_on = subject.iter().map(Subject::label).collect();
+    set.add(Hit {
+        rule,
+        captures,
+        subject,
+        evidence: findings::Evidence {
+            source: Origin::Cluster,
+            text,
+            count: 1,
+            first_seen: None,
+            last_seen: None,
+            seen_on,
+        },
+        context,
+    });
 }
 
 /// Adds a finding raised by code (the rule's metadata still comes from the catalogue).

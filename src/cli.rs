@@ -31,6 +31,8 @@ known failures, and prints the exact command that fixes it.",
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    #[command(flatten)]
+    pub values: ValuesArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -144,8 +146,23 @@ pub enum Command {
     Preflight(crate::preflight::PreflightArgs),
 }
 
+/// The overrides.yaml the install used (or is meant to use): its DB settings take
+/// precedence over the Helm release's and the pods', and are cross-checked with them.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Values")]
+pub struct ValuesArgs {
+    /// A values file (overrides.yaml); several merge in order, like helm.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// A value on the command line, like helm --set (db.host=db.example.com).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct BundleArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
     /// Write the bundle as a directory instead of a .tar.gz.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,

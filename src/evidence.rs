@@ -79,6 +79,8 @@ pub struct Evidence {
     pub skipped: Vec<Skipped>,
     /// The deployed Helm release of Smart Check, decoded, its values redacted.
     pub helm: Option<HelmRelease>,
+    /// The values files given with --values, merged, secrets redacted.
+    pub values: Option<serde_json::Value>,
     /// The database password, for the probe only: kept in memory, never printed or
     /// written (its Debug output is redacted).
     pub db_password: Option<crate::redact::Sensitive>,
@@ -122,6 +124,7 @@ impl Evidence {
             settings: BTreeMap::new(),
             skipped: Vec::new(),
             helm: None,
+            values: None,
             db_password: None,
         }
     }

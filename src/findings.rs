@@ -256,6 +256,9 @@ impl<'c> FindingSet<'c> {
                     }
                     // A rule capture that did not take part in the match: drop the line.
                     // A context value that is unknown here: a visible placeholder.
+                    if crate::catalogue::OPTIONAL_VARS.contains(&k) {
+                        return None;
+                    }
                     crate::catalogue::CONTEXT_VARS
                         .contains(&k)
                         .then(|| format!("<{k}>"))

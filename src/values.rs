@@ -252,6 +252,14 @@ impl Values {
         self.db.password.as_ref().map(|h| h.0.as_str())
     }
 
+    /// The merged values as JSON with every secret value replaced (for bundles and
+    /// reports).
+    pub fn redacted_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.merged).unwrap_or(serde_json::Value::Null);
+        crate::redact::redact_values(&mut v);
+        v
+    }
+
     /// A value of the merged tree by dotted path (`db.tls.mode`). Note that
     /// `db.password` is reachable here too: treat it like [`Values::password`].
     pub fn get(&self, path: &str) -> Option<&Value> {

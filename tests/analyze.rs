@@ -492,3 +492,81 @@ pattern = 'cannot execute (?P<stmt>\w+) in a read-only transaction'
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("bad.toml"), "{}", o.stderr);
 }
+
+fn edit_json(path: &Path, f: impl FnOnce(&mut Value)) {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    f(&mut v);
+    std::fs::write(path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+#[test]
+fn mount_findings_say_what_the_cluster_does_have() {
+    // MNT002: the ConfigMap has `ca.pem`; the pods ask for `ca`.
+    let (_, r) = json_report(&["analyze", &bundle("mnt002")]);
+    let fix = fix_text(finding(&r, "MNT002"));
+    assert!(fix.contains("has the keys ca.pem"), "{fix}");
+    assert!(fix.contains("set key: ca.pem"), "{fix}");
+
+    // MNT001: the ConfigMap exists in another namespace, and a Secret of that name here.
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("b");
+    copy_dir(Path::new(&bundle("mnt001")), &b);
+    std::fs::write(
+        b.join("cluster-resources/configmaps/default.json"),
+        r#"{"kind":"ConfigMapList","apiVersion":"v1","metadata":{},"items":[
+            {"metadata":{"name":"dssc-db-trust","namespace":"default"},"data":{"ca":"pem"}}]}"#,
+    )
+    .unwrap();
+    edit_json(&b.join("cluster-resources/secrets/trendmicro.json"), |v| {
+        v["items"].as_array_mut().unwrap().push(serde_json::json!({
+            "metadata": {"name": "dssc-db-trust", "namespace": "trendmicro"},
+            "data": {"ca": "KioqSElEREVOKioq"}
+        }));
+    });
+    let (code, r) = json_report(&["analyze", b.to_str().unwrap()]);
+    assert_eq!(code, 3);
+    let fix = fix_text(finding(&r, "MNT001"));
+    assert!(fix.contains("exists in namespace default"), "{fix}");
+    assert!(fix.contains("-n default -o jsonpath='{.data.ca}'"), "{fix}");
+    assert!(
+        fix.contains("a secret named dssc-db-trust exists in trendmicro"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn a_network_policy_that_explains_a_dial_timeout_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("b");
+    copy_dir(Path::new(&bundle("net001")), &b);
+    std::fs::create_dir_all(b.join("cluster-resources/network-policy")).unwrap();
+    std::fs::write(
+        b.join("cluster-resources/network-policy/trendmicro.json"),
+        r#"{"kind":"NetworkPolicyList","apiVersion":"networking.k8s.io/v1","metadata":{},"items":[
+            {"metadata":{"name":"default-deny-egress","namespace":"trendmicro"},
+             "spec":{"podSelector":{},"policyTypes":["Egress"],
+                     "egress":[{"ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}]}}]}"#,
+    )
+    .unwrap();
+    let (code, r) = json_report(&["analyze", b.to_str().unwrap()]);
+    assert_eq!(code, 3);
+    let f = finding(&r, "NET004");
+    assert!(f.to_string().contains("default-deny-egress"), "{f}");
+    assert!(fix_text(f).contains("192.168.19.226/32"), "{}", fix_text(f));
+    assert_eq!(subjects(f).len(), 5);
+    // The same bundle with a policy that allows the database: no NET004.
+    edit_json(
+        &b.join("cluster-resources/network-policy/trendmicro.json"),
+        |v| {
+            v["items"].as_array_mut().unwrap().push(serde_json::json!({
+                "metadata": {"name": "allow-db", "namespace": "trendmicro"},
+                "spec": {"podSelector": {"matchLabels": {"release": "deepsecurity-smartcheck"}},
+                         "policyTypes": ["Egress"],
+                         "egress": [{"to": [{"ipBlock": {"cidr": "192.168.19.0/24"}}],
+                                     "ports": [{"protocol": "TCP", "port": 5432}]}]}
+            }));
+        },
+    );
+    let (_, r) = json_report(&["analyze", b.to_str().unwrap()]);
+    assert_eq!(ids(&r), ["NET001"]);
+}

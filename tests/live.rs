@@ -244,3 +244,62 @@ fn unreachable_cluster_is_one_line_and_exit_2_within_the_timeout() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("kubeconfig"));
 }
+
+#[test]
+fn values_that_the_pods_do_not_use_mean_helm_upgrade_was_not_run() {
+    let s = serve_bin(&bundle_path("net001"), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("overrides.yaml");
+    std::fs::write(
+        &values,
+        "db:\n  user: postgres\n  password: pw-not-printed-7c1\n  host: db.example.com\n  port: 5432\n  tls:\n    mode: verify-full\n    ca:\n      valueFrom:\n        configMapKeyRef:\n          name: new-trust\n          key: ca\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .arg("--kubeconfig")
+        .arg(&s.kubeconfig)
+        .args(["-n", "trendmicro", "-o", "json", "-f"])
+        .arg(&values)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("pw-not-printed-7c1"));
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let got = ids(&r);
+    assert!(got.contains(&"CFG001".to_string()), "{got:?}");
+    assert!(got.contains(&"CFG002".to_string()), "{got:?}");
+    assert!(r["settings"]["host"]["from"]
+        .as_str()
+        .unwrap()
+        .starts_with("values "));
+    let cfg2 = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "CFG002")
+        .unwrap();
+    assert!(
+        cfg2["evidence"]
+            .to_string()
+            .contains("PGHOST=192.168.19.226"),
+        "{cfg2}"
+    );
+    assert!(cfg2["fix"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("helm upgrade --reuse-values -f overrides.yaml deepsecurity-smartcheck"));
+    // --values before another subcommand is a usage error.
+    let out = Command::new(BIN)
+        .args(["-f"])
+        .arg(&values)
+        .args(["checks"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
