@@ -254,6 +254,24 @@ impl<'c> FindingSet<'c> {
                     if let Some(v) = b.context.get(k).or_else(|| defaults.get(k)) {
                         return Some(v.clone());
                     }
+                    // `kubectl create` wants `secret generic` where the kind is `secret`.
+                    if k == "ca_create" {
+                        let kind = b
+                            .captures
+                            .get("objkind")
+                            .or_else(|| b.context.get("ca_kind"))
+                            .or_else(|| defaults.get("ca_kind"));
+                        if let Some(kind) = kind {
+                            return Some(
+                                if kind == "secret" {
+                                    "secret generic"
+                                } else {
+                                    "configmap"
+                                }
+                                .into(),
+                            );
+                        }
+                    }
                     // A rule capture that did not take part in the match: drop the line.
                     // A context value that is unknown here: a visible placeholder.
                     if crate::catalogue::OPTIONAL_VARS.contains(&k) {

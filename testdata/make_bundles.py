@@ -31,8 +31,8 @@ def env(host, sslmode, ca):
         {"name": "PGHOST", "value": host},
         {"name": "PGPORT", "value": "5432"},
         {"name": "PGSSLMODE", "value": sslmode},
-        {"name": "PGUSER", "valueFrom": {"secretKeyRef": {"name": REL + "-smartcheck-db", "key": "database-user"}}},
-        {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {"name": REL + "-smartcheck-db", "key": "database-password"}}},
+        {"name": "PGUSER", "valueFrom": {"secretKeyRef": {"name": REL + "-db", "key": "database-user"}}},
+        {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {"name": REL + "-db", "key": "database-password"}}},
         {"name": "PGCONNECT_TIMEOUT", "value": "5"},
     ]
     if ca:
@@ -108,7 +108,7 @@ def pod(i, deploy, name, two_inits, state, sc):
                                  "uid": uid(900 + i), "controller": True, "blockOwnerDeletion": True}],
         },
         "spec": {"volumes": vols, "initContainers": inits, "containers": containers, "restartPolicy": "Always",
-                 "serviceAccountName": REL + "-smartcheck-" + deploy, "nodeName": "node-1",
+                 "serviceAccountName": REL + "-" + deploy, "nodeName": "node-1",
                  "securityContext": {"runAsNonRoot": True, "runAsUser": 1}},
         "status": {"phase": phase, "hostIP": "10.0.0.11", "podIP": "172.17.0.%d" % (10 + i), "startTime": T0,
                    "qosClass": "BestEffort",
@@ -192,8 +192,8 @@ def base(bundle, pods, events, cms, logs, secrets=None, extra_pods=()):
     write(bundle, "cluster-resources/events/%s.json" % NS, lst("Event", events))
     write(bundle, "cluster-resources/configmaps/%s.json" % NS, lst("ConfigMap", cms))
     write(bundle, "cluster-resources/secrets/%s.json" % NS, lst("Secret", secrets if secrets is not None else [
-        secret(REL + "-smartcheck-db", ["database-user", "database-password"]),
-        secret(REL + "-smartcheck-auth-db", ["database-user", "database-user-full", "database-password", "database-secret"])]))
+        secret(REL + "-db", ["database-user", "database-password"]),
+        secret(REL + "-auth-db", ["database-user", "database-user-full", "database-password", "database-secret"])]))
     write(bundle, "cluster-resources/services/%s.json" % NS, lst("Service", [
         {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "auth", "namespace": NS, "labels": {"release": REL, "service": "auth"}},
          "spec": {"ports": [{"name": "http", "port": 8080, "protocol": "TCP", "targetPort": 8080}], "selector": {"service": "auth", "release": REL}, "type": "ClusterIP", "clusterIP": "10.96.10.1"}}]))
@@ -291,7 +291,7 @@ def main():
     logs[(PODS[4][1], "vulnerabilityscan-db-init")] = 'failed to connect to `host=10.20.30.40 user=vulnerabilityscan database=vulnerabilityscandb`: failed SASL auth (FATAL: password authentication failed for user "vulnerabilityscan" (SQLSTATE 28P01))\n' * 2
     crash = plain_pod(60, "frontend", "frontend-6b8f9d7c5-x2kqp", crash=True)
     logs[("frontend-6b8f9d7c5-x2kqp", "frontend-previous")] = 'panic: runtime error: invalid memory address or nil pointer dereference\n'
-    secrets = [secret(REL + "-smartcheck-db", ["database-user", "database-password"]), {"kind": "Secret", "metadata": "broken"}]
+    secrets = [secret(REL + "-db", ["database-user", "database-password"]), {"kind": "Secret", "metadata": "broken"}]
     base("multi", pods, sum([normal_events(900 + 10 * i, n) for i, (_, n, _) in enumerate(PODS)], []), trust, logs, secrets=secrets, extra_pods=[crash])
 
 
