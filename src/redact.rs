@@ -330,6 +330,23 @@ pub fn redact_json_strings(v: &mut serde_json::Value) {
     }
 }
 
+/// Masks credentials ([`redact_text`]) in what a finding quotes from the evidence: its
+/// evidence texts (a log line, an event message) and its subjects. The rule's own
+/// text (why, fix) is left alone: fixes show commands like
+/// `--set db.password="$DB_PASSWORD"` on purpose.
+pub fn redact_finding(f: &mut crate::findings::Finding) {
+    for e in &mut f.evidence {
+        if let Cow::Owned(r) = redact_text(&e.text) {
+            e.text = r;
+        }
+    }
+    for s in &mut f.subjects {
+        if let Cow::Owned(r) = redact_text(s) {
+            *s = r;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
