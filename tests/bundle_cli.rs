@@ -548,6 +548,10 @@ fn planted_password_appears_in_no_output_and_no_bundle_file() {
             assert!(!o.stdout.is_empty(), "{f}");
             assert_no_leak(&format!("diagnose -o {f} stdout"), &o.stdout);
             assert_no_leak(&format!("diagnose -o {f} stderr"), &o.stderr);
+            if f == "text" {
+                let out = String::from_utf8_lossy(&o.stdout);
+                assert!(out.contains("password=***HIDDEN***"), "{out}");
+            }
             if f == "json" {
                 let r: Value = serde_json::from_slice(&o.stdout).unwrap();
                 live_ids = ids(&r["findings"]);
@@ -619,6 +623,67 @@ fn planted_password_appears_in_no_output_and_no_bundle_file() {
         log.contains("postgres://postgres:***HIDDEN***@10.20.30.40"),
         "{log}"
     );
+    // Every planted place was collected (so "no leak" is not "not collected"), masked.
+    let text = |suffix: &str| -> String {
+        let (_, d) = files
+            .iter()
+            .find(|(n, _)| n.ends_with(suffix))
+            .unwrap_or_else(|| panic!("{suffix} missing"));
+        String::from_utf8_lossy(d).into_owned()
+    };
+    let vlog = text("/vulnerability-scan-7b7c59d6f8-d5ql9/vulnerabilityscan-db-init.log");
+    assert!(vlog.contains("password=***HIDDEN*** database="), "{vlog}");
+    let events = file("/cluster-resources/events/trendmicro.json");
+    let planted_event = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["metadata"]["name"] == "auth-7d78dccff7-nfh97.planted")
+        .expect("planted event collected");
+    let msg = planted_event["message"].as_str().unwrap();
+    assert!(msg.contains("password=***HIDDEN***"), "{msg}");
+    assert!(msg.contains("postgres://postgres:***HIDDEN***@"), "{msg}");
+    let pods = file("/cluster-resources/pods/trendmicro.json");
+    let auth = pods["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["metadata"]["name"] == "auth-7d78dccff7-nfh97")
+        .unwrap();
+    let ic = &auth["spec"]["initContainers"][0];
+    let env = |c: &Value, name: &str| -> Value {
+        c["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing from {c}"))["value"]
+            .clone()
+    };
+    for name in ["PGPASSWORD", "DB_PASSWORD"] {
+        assert_eq!(env(ic, name), "***HIDDEN***", "{ic}");
+        assert_eq!(env(&auth["spec"]["containers"][0], name), "***HIDDEN***");
+    }
+    assert_eq!(env(ic, "PGHOST"), "10.20.30.40");
+    assert!(ic["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "--service-password=***HIDDEN***"));
+    let secrets = file("/cluster-resources/secrets/trendmicro.json");
+    let secret_names: Vec<&str> = secrets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["metadata"]["name"].as_str())
+        .collect();
+    for want in [
+        format!("{RELEASE}-db"),
+        format!("sh.helm.release.v1.{RELEASE}.v1"),
+        format!("sh.helm.release.v1.{RELEASE}.v2"),
+    ] {
+        assert!(secret_names.contains(&want.as_str()), "{secret_names:?}");
+    }
 
     // analyze of the bundle, every format: nothing leaks, same findings as live.
     for f in formats {
