@@ -389,6 +389,37 @@ mod tests {
     }
 
     #[test]
+    fn finding_quotes_masked_fix_kept() {
+        use crate::findings::{Evidence, Finding, Origin};
+        let fix = r#"helm upgrade -f overrides.yaml --set db.password="$DB_PASSWORD""#;
+        let mut f = Finding {
+            id: "AUTH001".into(),
+            severity: crate::catalogue::Severity::Error,
+            title: "t".into(),
+            subjects: vec![format!("postgres://u:{PW}@db/x")],
+            evidence: vec![Evidence {
+                source: Origin::Log,
+                text: format!("failed SASL auth user=u password={PW} database=x"),
+                count: 1,
+                first_seen: None,
+                last_seen: None,
+                seen_on: vec![],
+            }],
+            why: String::new(),
+            fix: vec![fix.into()],
+            reference: String::new(),
+            confirmed_by: vec![],
+        };
+        redact_finding(&mut f);
+        let s = format!("{f:?}");
+        assert!(!s.contains(PW), "{s}");
+        assert!(f.evidence[0]
+            .text
+            .contains("password=***HIDDEN*** database=x"));
+        assert_eq!(f.fix, [fix]);
+    }
+
+    #[test]
     fn values_hide_secrets_keep_refs() {
         let mut v = serde_json::json!({
             "db": {"user": "postgres", "password": PW, "host": "db.example.com",
