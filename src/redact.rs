@@ -330,6 +330,23 @@ pub fn redact_json_strings(v: &mut serde_json::Value) {
     }
 }
 
+/// Masks credentials ([`redact_text`]) in what a finding quotes from the evidence: its
+/// evidence texts (a log line, an event message) and its subjects. The rule's own
+/// text (why, fix) is left alone: fixes show commands like
+/// `--set db.password="$DB_PASSWORD"` on purpose.
+pub fn redact_finding(f: &mut crate::findings::Finding) {
+    for e in &mut f.evidence {
+        if let Cow::Owned(r) = redact_text(&e.text) {
+            e.text = r;
+        }
+    }
+    for s in &mut f.subjects {
+        if let Cow::Owned(r) = redact_text(s) {
+            *s = r;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +386,37 @@ mod tests {
         ] {
             assert_eq!(redact_text(line), line);
         }
+    }
+
+    #[test]
+    fn finding_quotes_masked_fix_kept() {
+        use crate::findings::{Evidence, Finding, Origin};
+        let fix = r#"helm upgrade -f overrides.yaml --set db.password="$DB_PASSWORD""#;
+        let mut f = Finding {
+            id: "AUTH001".into(),
+            severity: crate::catalogue::Severity::Error,
+            title: "t".into(),
+            subjects: vec![format!("postgres://u:{PW}@db/x")],
+            evidence: vec![Evidence {
+                source: Origin::Log,
+                text: format!("failed SASL auth user=u password={PW} database=x"),
+                count: 1,
+                first_seen: None,
+                last_seen: None,
+                seen_on: vec![],
+            }],
+            why: String::new(),
+            fix: vec![fix.into()],
+            reference: String::new(),
+            confirmed_by: vec![],
+        };
+        redact_finding(&mut f);
+        let s = format!("{f:?}");
+        assert!(!s.contains(PW), "{s}");
+        assert!(f.evidence[0]
+            .text
+            .contains("password=***HIDDEN*** database=x"));
+        assert_eq!(f.fix, [fix]);
     }
 
     #[test]
