@@ -74,7 +74,11 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(source: SourceInfo, findings: Vec<Finding>) -> Report {
+    pub fn new(source: SourceInfo, mut findings: Vec<Finding>) -> Report {
+        // Evidence quotes logs and events verbatim; a password in them must not reach
+        // any output format (nor a bundle's analysis.json), whichever command built
+        // the report.
+        findings.iter_mut().for_each(crate::redact::redact_finding);
         let mut r = Report {
             schema_version: SCHEMA_VERSION,
             tool: format!("dssc-doctor {}", env!("CARGO_PKG_VERSION")),
