@@ -329,7 +329,7 @@ fn take_secret_values(ev: &mut Evidence, secrets: &mut [Secret]) {
             .find(|s| s.metadata.name.as_deref() == Some(name))
             .and_then(|s| s.data.as_ref()?.get(key))
             .and_then(|b| String::from_utf8(b.0.clone()).ok())
-            .filter(|v| !v.is_empty())
+            .filter(|v| !v.is_empty() && v != redact::HIDDEN)
     };
     if ev.db_password.is_none() {
         if let Some((name, key)) = refs.get("PGPASSWORD") {
@@ -337,13 +337,7 @@ fn take_secret_values(ev: &mut Evidence, secrets: &mut [Secret]) {
         }
     }
     if let Some((name, key)) = refs.get("PGUSER") {
-        if let Some(u) = value(name, key) {
-            ev.set(
-                "user",
-                u,
-                format!("secret {name} key {key} (db-init env PGUSER)"),
-            );
-        }
+        ev.db_user = value(name, key);
     }
     if ev.db_password.is_none() {
         let fullname = fullname(&release);

@@ -69,6 +69,7 @@ pub fn from_evidence(ev: &Evidence, opts: &DiscoverOptions) -> Option<ProbeConfi
     };
     let user = ev
         .setting("user")
+        .or(ev.db_user.as_deref())
         .map(str::trim)
         .filter(|u| !u.is_empty())
         .unwrap_or("postgres")
@@ -227,6 +228,14 @@ mod tests {
         ]);
         let c = from_evidence(&e, &DiscoverOptions::default()).unwrap();
         assert_eq!(c.user, "dssc");
+        let mut e2 = ev(&[("host", "db.example.com")]);
+        e2.db_user = Some("from-secret".into());
+        assert_eq!(
+            from_evidence(&e2, &DiscoverOptions::default())
+                .unwrap()
+                .user,
+            "from-secret"
+        );
         assert_eq!(c.sslmode, SslMode::VerifyFull);
         assert!(c.ca_pem.is_none() && c.ca_withheld);
         assert!(c
