@@ -126,12 +126,30 @@ pub fn apply_values(ev: &mut Evidence, values: &crate::values::Values) {
     ev.values = Some(values.redacted_json());
 }
 
-/// `kubectl dssc-doctor`: diagnose the live install.
+/// `kubectl dssc-doctor`: diagnose the live install, probing the database with the
+/// discovered settings unless `--no-probe`.
 fn diagnose(g: &Global, v: &crate::cli::ValuesArgs, cat: &Catalogue) -> anyhow::Result<i32> {
-    let ev = runtime()?.block_on(collect_live(g, v, cat, false))?;
-    let report = build_report(cat, &ev);
+    let rt = runtime()?;
+    let ev = rt.block_on(collect_live(g, v, cat, false))?;
+    let probe = if g.probe.no_probe {
+        None
+    } else {
+        probe_config(g, &ev).map(|cfg| rt.block_on(crate::probe::run(&cfg)))
+    };
+    let report = build_report_with_probe(cat, &ev, probe.as_ref());
     emit(&report.render(g.format()))?;
     Ok(report.exit_code())
+}
+
+/// The diagnosis probe's configuration, when the discovered settings allow one.
+pub fn probe_config(g: &Global, ev: &Evidence) -> Option<crate::probe::ProbeConfig> {
+    crate::probe::from_evidence(
+        ev,
+        &crate::probe::DiscoverOptions {
+            connect_timeout: g.probe.probe_timeout,
+            samples: g.probe.probe_samples,
+        },
+    )
 }
 
 /// `kubectl dssc-doctor bundle`: collect, analyse, redact, write.
@@ -264,7 +282,17 @@ pub fn restrict_namespace(ev: &mut Evidence, ns: &str) {
 
 /// Runs the checks and assembles the report.
 pub fn build_report(cat: &Catalogue, ev: &Evidence) -> Report {
-    let out = checks::run(cat, ev);
+    build_report_with_probe(cat, ev, None)
+}
+
+/// Runs the checks with a probe's findings merged in, and assembles the report (the
+/// probe's stages as `database` check lines, its JSON as `probe`).
+pub fn build_report_with_probe(
+    cat: &Catalogue,
+    ev: &Evidence,
+    probe: Option<&crate::probe::ProbeResult>,
+) -> Report {
+    let out = checks::run_with_probe(cat, ev, probe);
     let mut r = Report::new(
         SourceInfo {
             kind: ev.kind,
@@ -277,6 +305,9 @@ pub fn build_report(cat: &Catalogue, ev: &Evidence) -> Report {
     r.settings = ev.settings.clone();
     r.pods = out.pods;
     r.skipped = ev.skipped.clone();
+    if let Some(res) = probe {
+        crate::probe::attach(&mut r, res);
+    }
     r
 }
 

@@ -11,6 +11,7 @@ use crate::catalogue::{Catalogue, Severity, Source};
 use crate::discover::{self, CHART, DEFAULT_RELEASE};
 use crate::evidence::{pod_row, Evidence, PodRow};
 use crate::findings::{self, Finding, FindingSet, Hit, Origin, Subject};
+use crate::probe::{self, ProbeResult};
 
 /// What the pipeline concluded.
 pub struct Outcome {
@@ -23,6 +24,13 @@ const RESTART_WARN: i32 = 3;
 
 /// Runs every check over the evidence.
 pub fn run(cat: &Catalogue, ev: &Evidence) -> Outcome {
+    run_with_probe(cat, ev, None)
+}
+
+/// Runs every check over the evidence, with the findings of a database probe run from
+/// here merged in: a probe hit that agrees with a log or event finding (same ID and
+/// identifying values) confirms it instead of adding a second finding.
+pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult>) -> Outcome {
     let mut set = FindingSet::new(cat);
     let mut dssc = ev.dssc_pods();
     // As `kubectl get pods` lists them, whatever order the source gave.
@@ -104,7 +112,12 @@ pub fn run(cat: &Catalogue, ev: &Evidence) -> Outcome {
     config_drift(cat, ev, &mut set);
     netpol_explain(cat, ev, &pod_ctx, &mut set);
 
-    // 3. Code checks on pod state.
+    // 3. The database probe, run from here.
+    if let Some(res) = probe {
+        add_probe(cat, &mut set, res);
+    }
+
+    // 4. Code checks on pod state.
     for (p, row) in dssc.iter().zip(&pods) {
         let ns = row.namespace.clone();
         let ctx = discover::pod_context(p);
@@ -428,6 +441,73 @@ fn create_kind(kind: &str) -> &'static str {
     }
 }
 
+/// Probe IDs whose outcome depends on where the client stands (DNS view, network path,
+/// the client address pg_hba.conf matches): from the doctor's machine they prove nothing
+/// about the pods unless the pods' logs say the same.
+pub const VANTAGE_IDS: &[&str] = &["NET001", "NET002", "NET003", "NET006", "AUTH002"];
+
+/// The info finding that stands for vantage-dependent probe failures no log confirms.
+pub const UNREACHABLE_FROM_HERE: &str = "PRB002";
+
+/// Adds a probe run from the doctor's machine to the findings. Hits that agree with a
+/// log or event finding confirm it. Vantage-dependent failures ([`VANTAGE_IDS`]) with
+/// no finding of the same ID become one info finding ([`UNREACHABLE_FROM_HERE`]) with
+/// the probe's evidence; so does nothing else: a TLS001 when the CA could not be read
+/// here (a Secret) only confirms. Every other hit is a finding of its own.
+pub fn add_probe(cat: &Catalogue, set: &mut FindingSet, res: &ProbeResult) {
+    let mut from_here = Vec::new();
+    for h in &res.hits {
+        let Some(hit) = probe::to_hit(cat, res, h) else {
+            continue;
+        };
+        let vantage = VANTAGE_IDS.contains(&h.id.as_str());
+        let confirm_only = vantage || (h.id == "TLS001" && res.ca_withheld);
+        match set.confirm(hit, vantage) {
+            None => {}
+            Some(hit) if !confirm_only => set.add(hit),
+            Some(_) if vantage => from_here.push(h),
+            Some(_) => {}
+        }
+    }
+    let Some(rule) = cat.index_of(UNREACHABLE_FROM_HERE) else {
+        return;
+    };
+    let mut ids: Vec<&str> = from_here.iter().map(|h| h.id.as_str()).collect();
+    ids.dedup();
+    let ids = ids.join(", ");
+    let failed: Vec<&str> = res
+        .stages
+        .iter()
+        .filter(|s| !s.ok)
+        .map(|s| s.name.as_str())
+        .collect();
+    let failed = if failed.is_empty() {
+        "connect".to_string()
+    } else {
+        failed.join(", ")
+    };
+    let subj = probe::subject(res);
+    for h in from_here {
+        set.add(Hit {
+            rule,
+            captures: vec![
+                ("ids".into(), ids.clone()),
+                ("stage".into(), failed.clone()),
+            ],
+            subject: Some(subj.clone()),
+            evidence: findings::Evidence {
+                source: Origin::Probe,
+                text: format!("from this machine: {} ({})", h.evidence, h.id),
+                count: 1,
+                first_seen: None,
+                last_seen: None,
+                seen_on: vec![subj.label()],
+            },
+            context: h.context.clone(),
+        });
+    }
+}
+
 /// Context values every finding may use, from the evidence as a whole.
 fn defaults(ev: &Evidence) -> BTreeMap<String, String> {
     let mut d = BTreeMap::new();
@@ -593,5 +673,174 @@ fn event_hits(
             });
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{ProbeHit, ServerFacts, SslMode, Stage, StageResult, Verify};
+
+    fn log_hit(cat: &Catalogue, id: &str, caps: &[(&str, &str)], text: &str) -> Hit {
+        Hit {
+            rule: cat.index_of(id).unwrap(),
+            captures: caps
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            subject: Some(Subject::Pod {
+                namespace: "trendmicro".into(),
+                name: "auth-1".into(),
+            }),
+            evidence: findings::Evidence {
+                source: Origin::Log,
+                text: text.into(),
+                count: 1,
+                first_seen: None,
+                last_seen: None,
+                seen_on: vec!["trendmicro/auth-1/db-init".into()],
+            },
+            context: BTreeMap::new(),
+        }
+    }
+
+    fn result(hits: &[(&str, &[(&str, &str)])], failed: &str) -> ProbeResult {
+        ProbeResult {
+            host: "10.0.0.5".into(),
+            port: 5432,
+            user: "postgres".into(),
+            database: "postgres".into(),
+            sslmode: SslMode::VerifyFull,
+            verify: Verify::Full,
+            addresses: vec!["10.0.0.5".into()],
+            stages: vec![Stage {
+                name: failed.into(),
+                result: StageResult::Fail,
+                ok: false,
+                ms: None,
+                detail: String::new(),
+            }],
+            latency: None,
+            server: ServerFacts::default(),
+            certificate: None,
+            hits: hits
+                .iter()
+                .map(|(id, caps)| ProbeHit {
+                    id: id.to_string(),
+                    captures: caps
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    context: BTreeMap::from([
+                        ("host".to_string(), "10.0.0.5".to_string()),
+                        ("port".to_string(), "5432".to_string()),
+                        ("user".to_string(), "postgres".to_string()),
+                    ]),
+                    evidence: format!("{id} seen by the probe"),
+                })
+                .collect(),
+            total_ms: 1.0,
+            notes: Vec::new(),
+            ca_withheld: false,
+        }
+    }
+
+    fn finish(set: FindingSet) -> Vec<Finding> {
+        set.finish(&BTreeMap::from([(
+            "namespace".to_string(),
+            "trendmicro".to_string(),
+        )]))
+    }
+
+    #[test]
+    fn probe_fills_in_what_the_log_line_lacks() {
+        let cat = Catalogue::builtin().unwrap();
+        let mut set = FindingSet::new(&cat);
+        set.add(log_hit(&cat, "AUTH001", &[], "pq: SQLSTATE 28P01"));
+        add_probe(
+            &cat,
+            &mut set,
+            &result(&[("AUTH001", &[("dbuser", "postgres")])], "connect"),
+        );
+        let f = finish(set);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].confirmed_by, vec![Origin::Log, Origin::Probe]);
+        assert!(f[0].fix.iter().any(|l| l.contains("user=postgres")));
+    }
+
+    #[test]
+    fn unreachable_from_here_is_info_unless_the_logs_agree() {
+        let cat = Catalogue::builtin().unwrap();
+        let refused = [("dbaddr", "10.0.0.5"), ("dbport", "5432")];
+        // No log finding: one info finding, no NET002.
+        let mut set = FindingSet::new(&cat);
+        add_probe(&cat, &mut set, &result(&[("NET002", &refused)], "tcp"));
+        let f = finish(set);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].id, "PRB002");
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(f[0].evidence[0].text.contains("NET002"));
+        assert!(f[0]
+            .fix
+            .iter()
+            .any(|l| l.contains("nc -vz -w 5 10.0.0.5 5432")));
+        // The logs say the same: confirmed, no info finding.
+        let mut set = FindingSet::new(&cat);
+        set.add(log_hit(
+            &cat,
+            "NET002",
+            &refused,
+            "dial tcp 10.0.0.5:5432: connect: connection refused",
+        ));
+        add_probe(&cat, &mut set, &result(&[("NET002", &refused)], "tcp"));
+        let f = finish(set);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].id, "NET002");
+        assert_eq!(f[0].confirmed_by, vec![Origin::Log, Origin::Probe]);
+        // The logs time out to another address: still the same cause, confirmed.
+        let mut set = FindingSet::new(&cat);
+        set.add(log_hit(
+            &cat,
+            "NET001",
+            &[("dbaddr", "10.9.9.9"), ("dbport", "5432")],
+            "dial tcp 10.9.9.9:5432: i/o timeout",
+        ));
+        add_probe(
+            &cat,
+            &mut set,
+            &result(
+                &[("NET001", &[("dbaddr", "10.0.0.5"), ("dbport", "5432")])],
+                "tcp",
+            ),
+        );
+        let f = finish(set);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].confirmed_by, vec![Origin::Log, Origin::Probe]);
+    }
+
+    #[test]
+    fn withheld_ca_tls001_only_confirms() {
+        let cat = Catalogue::builtin().unwrap();
+        let mut res = result(&[("TLS001", &[])], "certificate");
+        res.ca_withheld = true;
+        let mut set = FindingSet::new(&cat);
+        add_probe(&cat, &mut set, &res);
+        assert!(finish(set).is_empty());
+        let mut set = FindingSet::new(&cat);
+        set.add(log_hit(
+            &cat,
+            "TLS001",
+            &[],
+            "x509: certificate signed by unknown authority",
+        ));
+        add_probe(&cat, &mut set, &res);
+        let f = finish(set);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].confirmed_by, vec![Origin::Log, Origin::Probe]);
+        // A CA that was read: the probe's TLS001 stands on its own.
+        res.ca_withheld = false;
+        let mut set = FindingSet::new(&cat);
+        add_probe(&cat, &mut set, &res);
+        assert_eq!(finish(set)[0].id, "TLS001");
     }
 }

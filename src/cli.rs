@@ -59,6 +59,24 @@ pub struct Global {
     pub release: Option<String>,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub probe: ProbeFlags,
+}
+
+/// The database probe a diagnosis runs with the discovered settings (from this
+/// machine, not from the pods; never for the built-in database).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Database probe")]
+pub struct ProbeFlags {
+    /// Do not connect to the database (diagnose and preflight).
+    #[arg(long, global = true)]
+    pub no_probe: bool,
+    /// Latency samples of the diagnosis probe (0 skips the latency stage).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub probe_samples: usize,
+    /// Limit of each network operation of the diagnosis probe.
+    #[arg(long, default_value = "5s", value_parser = crate::serve::parse_duration, value_name = "DURATION")]
+    pub probe_timeout: std::time::Duration,
 }
 
 /// How to reach and read the cluster (kubectl conventions; KUBECONFIG and in-cluster

@@ -314,7 +314,31 @@ fn take_secret_values(ev: &mut Evidence, secrets: &mut [Secret]) {
             ),
         }
     }
-    // The chart's `<fullname>-db` Secret holds the master password db-init uses.
+    // The Secrets db-init's PGPASSWORD and PGUSER come from (the chart's
+    // `<fullname>-db`), else that Secret by its conventional name.
+    let refs = ev
+        .dssc_pods()
+        .into_iter()
+        .filter(|p| has_db_init(p))
+        .map(crate::discover::db_init_secret_refs)
+        .find(|r| r.contains_key("PGPASSWORD"))
+        .unwrap_or_default();
+    let value = |name: &str, key: &str| {
+        secrets
+            .iter()
+            .find(|s| s.metadata.name.as_deref() == Some(name))
+            .and_then(|s| s.data.as_ref()?.get(key))
+            .and_then(|b| String::from_utf8(b.0.clone()).ok())
+            .filter(|v| !v.is_empty() && v != redact::HIDDEN)
+    };
+    if ev.db_password.is_none() {
+        if let Some((name, key)) = refs.get("PGPASSWORD") {
+            ev.db_password = value(name, key).map(Sensitive::new);
+        }
+    }
+    if let Some((name, key)) = refs.get("PGUSER") {
+        ev.db_user = value(name, key);
+    }
     if ev.db_password.is_none() {
         let fullname = fullname(&release);
         if let Some(pw) = secrets

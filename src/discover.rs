@@ -48,11 +48,8 @@ pub fn pod_ca_ref(p: &Pod) -> Option<(String, String, String)> {
     None
 }
 
-/// The plain (non-secret) env of a pod's db-init container.
-pub fn db_init_env(p: &Pod) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let Some(ic) = p
-        .spec
+fn db_init_container(p: &Pod) -> Option<&k8s_openapi::api::core::v1::Container> {
+    p.spec
         .as_ref()
         .and_then(|s| s.init_containers.as_ref())
         .and_then(|ics| {
@@ -60,12 +57,36 @@ pub fn db_init_env(p: &Pod) -> BTreeMap<String, String> {
                 .find(|c| c.name == "db-init")
                 .or_else(|| ics.iter().find(|c| is_db_init(&c.name)))
         })
-    else {
+}
+
+/// The plain (non-secret) env of a pod's db-init container.
+pub fn db_init_env(p: &Pod) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Some(ic) = db_init_container(p) else {
         return out;
     };
     for e in ic.env.iter().flatten() {
         if let Some(v) = &e.value {
             out.insert(e.name.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// The Secret references of a pod's db-init env: variable → (Secret name, key), e.g.
+/// `PGPASSWORD` → (`<fullname>-db`, `database-password`).
+pub fn db_init_secret_refs(p: &Pod) -> BTreeMap<String, (String, String)> {
+    let mut out = BTreeMap::new();
+    let Some(ic) = db_init_container(p) else {
+        return out;
+    };
+    for e in ic.env.iter().flatten() {
+        if let Some(r) = e
+            .value_from
+            .as_ref()
+            .and_then(|v| v.secret_key_ref.as_ref())
+        {
+            out.insert(e.name.clone(), (r.name.clone(), r.key.clone()));
         }
     }
     out

@@ -84,6 +84,9 @@ pub struct Evidence {
     /// The database password, for the probe only: kept in memory, never printed or
     /// written (its Debug output is redacted).
     pub db_password: Option<crate::redact::Sensitive>,
+    /// The database user from the Secret db-init's PGUSER names, for the probe only:
+    /// the chart keeps it in a Secret, so it is not a reported setting.
+    pub db_user: Option<String>,
 }
 
 /// A Helm 3 release as stored in `sh.helm.release.v1.<name>.v<N>`.
@@ -126,6 +129,7 @@ impl Evidence {
             helm: None,
             values: None,
             db_password: None,
+            db_user: None,
         }
     }
 

@@ -120,19 +120,7 @@ impl<'c> FindingSet<'c> {
     /// Adds a hit: merged into the finding of the same rule and identifying captures,
     /// or a new finding.
     pub fn add(&mut self, hit: Hit) {
-        let rule = &self.cat.rules[hit.rule];
-        let key_vals: Vec<String> = rule
-            .group_by
-            .iter()
-            .map(|g| {
-                hit.captures
-                    .iter()
-                    .find(|(k, _)| k == g)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
-            })
-            .collect();
-        let key = (hit.rule, key_vals);
+        let key = (hit.rule, self.key_vals(&hit));
         let i = match self.index.get(&key) {
             Some(&i) => i,
             None => {
@@ -148,6 +136,51 @@ impl<'c> FindingSet<'c> {
                 self.items.len() - 1
             }
         };
+        self.merge_into(i, hit);
+    }
+
+    /// Merges a hit into a finding of the same rule that is already there, when one
+    /// agrees with it: the same identifying captures, or values that differ only where
+    /// one side has none (a log line without the user name, say). With `any_of_rule`, a
+    /// finding of the same rule that disagrees is taken too. Gives the hit back when
+    /// there is no such finding (nothing was added).
+    pub fn confirm(&mut self, hit: Hit, any_of_rule: bool) -> Option<Hit> {
+        let vals = self.key_vals(&hit);
+        let same_rule = || self.index.iter().filter(|((r, _), _)| *r == hit.rule);
+        let exact = self.index.get(&(hit.rule, vals.clone())).copied();
+        let compatible = || {
+            same_rule()
+                .find(|((_, k), _)| {
+                    k.iter()
+                        .zip(&vals)
+                        .all(|(a, b)| a == b || a.is_empty() || b.is_empty())
+                })
+                .map(|(_, &i)| i)
+        };
+        let first = || same_rule().map(|(_, &i)| i).min().filter(|_| any_of_rule);
+        let Some(i) = exact.or_else(compatible).or_else(first) else {
+            return Some(hit);
+        };
+        self.merge_into(i, hit);
+        None
+    }
+
+    /// The values of the rule's `group_by` captures (empty when absent).
+    fn key_vals(&self, hit: &Hit) -> Vec<String> {
+        self.cat.rules[hit.rule]
+            .group_by
+            .iter()
+            .map(|g| {
+                hit.captures
+                    .iter()
+                    .find(|(k, _)| k == g)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    fn merge_into(&mut self, i: usize, hit: Hit) {
         let b = &mut self.items[i];
         for (k, v) in hit.captures {
             b.captures.entry(k).or_insert(v);

@@ -54,9 +54,6 @@ pub struct PreflightArgs {
     /// Check the values only: no cluster reads, no network checks, no database probe.
     #[arg(long)]
     pub offline: bool,
-    /// Do not connect to the database.
-    #[arg(long)]
-    pub no_probe: bool,
     /// Latency samples of the probe (0 skips the latency stage).
     #[arg(long, default_value_t = 20)]
     pub samples: usize,
@@ -219,7 +216,8 @@ pub async fn preflight(g: &Global, a: &PreflightArgs, cat: &Catalogue, vals: &Va
     let mut probe_json = None;
     if !a.offline {
         network_group(&mut run, vals, &settings, cluster.as_ref(), timeout).await;
-        probe_json = database_group(&mut run, a, timeout, vals, &settings, ca).await;
+        probe_json =
+            database_group(&mut run, a, g.probe.no_probe, timeout, vals, &settings, ca).await;
     }
 
     let mut defaults = run.context.clone();
@@ -837,12 +835,13 @@ fn ssl_mode(m: TlsMode) -> SslMode {
 async fn database_group(
     run: &mut Run<'_>,
     a: &PreflightArgs,
+    no_probe: bool,
     timeout: Duration,
     vals: &Values,
     s: &DbSettings,
     ca: Option<(Vec<u8>, String)>,
 ) -> Option<serde_json::Value> {
-    if a.no_probe {
+    if no_probe {
         run.row("database", "probe", "skip", "--no-probe".into(), None);
         return None;
     }

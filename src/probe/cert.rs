@@ -234,6 +234,8 @@ pub fn bundle_findings(pem: &[u8], origin: &str) -> (Vec<super::ProbeHit>, Vec<S
             certificate: None,
             hits: Vec::new(),
             total_ms: 0.0,
+            notes: Vec::new(),
+            ca_withheld: false,
         },
         context: Default::default(),
     };

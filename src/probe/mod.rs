@@ -15,6 +15,7 @@
 pub mod cert;
 pub mod command;
 pub mod db;
+pub mod discovered;
 pub mod latency;
 pub mod net;
 pub mod tls;
@@ -30,6 +31,7 @@ use crate::catalogue::Catalogue;
 use crate::findings::{self, FindingSet, Hit, Origin, Subject};
 use crate::report::{CheckLine, Report};
 
+pub use discovered::{from_evidence, DiscoverOptions};
 pub use latency::Stats;
 
 /// libpq's `sslmode` values (db.tls.mode takes disable, require, verify-ca, verify-full).
@@ -199,6 +201,12 @@ pub struct ProbeConfig {
     pub services: u32,
     pub max_open_connections: u32,
     pub supported_versions: VersionRange,
+    /// What the caller wants said about how the settings were found (copied to the
+    /// result's `notes`).
+    pub notes: Vec<String>,
+    /// A CA is configured but its value is not available here (a Secret): the chain
+    /// cannot be verified as the pods verify it, so TLS001 only confirms a log finding.
+    pub ca_withheld: bool,
 }
 
 impl Default for ProbeConfig {
@@ -219,6 +227,8 @@ impl Default for ProbeConfig {
             services: 6,
             max_open_connections: 25,
             supported_versions: VersionRange::DSSC,
+            notes: Vec::new(),
+            ca_withheld: false,
         }
     }
 }
@@ -345,6 +355,12 @@ pub struct ProbeResult {
     pub hits: Vec<ProbeHit>,
     /// Wall time of the whole probe.
     pub total_ms: f64,
+    /// Remarks on the settings the probe ran with (where they came from, what is missing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The configured CA could not be read here (see [`ProbeConfig::ca_withheld`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ca_withheld: bool,
 }
 
 impl ProbeResult {
@@ -453,6 +469,8 @@ pub async fn run(cfg: &ProbeConfig) -> ProbeResult {
             certificate: None,
             hits: Vec::new(),
             total_ms: 0.0,
+            notes: cfg.notes.clone(),
+            ca_withheld: cfg.ca_withheld,
         },
         context,
     };
@@ -520,26 +538,31 @@ pub fn subject(res: &ProbeResult) -> Subject {
 /// ID and identifying values from logs or events becomes "confirmed by probe". IDs not
 /// in the catalogue are ignored.
 pub fn add_findings(cat: &Catalogue, set: &mut FindingSet, res: &ProbeResult) {
-    let subj = subject(res);
     for h in &res.hits {
-        let Some(rule) = cat.index_of(&h.id) else {
-            continue;
-        };
-        set.add(Hit {
-            rule,
-            captures: h.captures.clone(),
-            subject: Some(subj.clone()),
-            evidence: findings::Evidence {
-                source: Origin::Probe,
-                text: h.evidence.clone(),
-                count: 1,
-                first_seen: None,
-                last_seen: None,
-                seen_on: vec![subj.label()],
-            },
-            context: h.context.clone(),
-        });
+        if let Some(hit) = to_hit(cat, res, h) {
+            set.add(hit);
+        }
     }
+}
+
+/// One probe hit as a finding-set hit (`Origin::Probe`, subject the database), or
+/// `None` when its ID is not in the catalogue.
+pub fn to_hit(cat: &Catalogue, res: &ProbeResult, h: &ProbeHit) -> Option<Hit> {
+    let subj = subject(res);
+    Some(Hit {
+        rule: cat.index_of(&h.id)?,
+        captures: h.captures.clone(),
+        evidence: findings::Evidence {
+            source: Origin::Probe,
+            text: h.evidence.clone(),
+            count: 1,
+            first_seen: None,
+            last_seen: None,
+            seen_on: vec![subj.label()],
+        },
+        subject: Some(subj),
+        context: h.context.clone(),
+    })
 }
 
 /// The stages as check lines of the group `database`.
@@ -643,6 +666,8 @@ mod tests {
                 evidence: "no IP SAN".into(),
             }],
             total_ms: 1.0,
+            notes: Vec::new(),
+            ca_withheld: false,
         };
         add_findings(&cat, &mut set, &res);
         let f = set.finish(&BTreeMap::new());

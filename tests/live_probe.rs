@@ -1,0 +1,294 @@
+//! The live diagnosis with the staged probe: the real binary against the in-process
+//! API server (`serve::start`, Secrets served with their values like a real cluster)
+//! fed by an example bundle rewritten to point at a real PostgreSQL from the test
+//! harness. A probe finding that agrees with the db-init logs confirms the log finding;
+//! a probe that cannot reach the database from here is information, not an error.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use base64::Engine as _;
+use dssc_doctor::serve::{self, BundleApi};
+use serde_json::Value;
+use support::certs::{Ca, Key, San};
+use support::delay::closed_port;
+use support::pg::{self, PgOptions, PgServer, HBA_SSL_ONLY, MASTER};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kubectl-dssc_doctor");
+const OLD_HOST: &str = "192.168.2.54";
+
+fn ca() -> &'static Ca {
+    static C: OnceLock<Ca> = OnceLock::new();
+    C.get_or_init(|| Ca::new("Live Probe Test CA"))
+}
+
+/// TLS only; an RSA certificate from `ca()` with only a DNS SAN.
+fn dns_only_server() -> &'static PgServer {
+    static S: OnceLock<PgServer> = OnceLock::new();
+    S.get_or_init(|| {
+        let issued = ca().server("db.example.test", &[San::Dns("db.example.test")], Key::Rsa);
+        pg::start(&PgOptions {
+            tls: Some((issued.cert_pem, issued.key_pem)),
+            hba: HBA_SSL_ONLY.into(),
+            ..Default::default()
+        })
+    })
+}
+
+/// Every file of an example bundle, bundle-relative.
+fn read_bundle(name: &str) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/bundles")
+        .join(name);
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out);
+    out
+}
+
+fn b64(s: &str) -> Value {
+    Value::String(base64::engine::general_purpose::STANDARD.encode(s))
+}
+
+/// The example bundle `name` pointed at `host:port`: db-init env, the CA ConfigMap
+/// `dssc-db-trust` (key `ca`) holding `ca_pem`, the `<fullname>-db` Secret holding the
+/// master user and its password, and the logs' address replaced by `host`.
+fn bundle_for(name: &str, host: &str, port: u16, ca_pem: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let ca_pem = String::from_utf8(ca_pem.to_vec()).unwrap();
+    read_bundle(name)
+        .into_iter()
+        .map(|(rel, data)| {
+            let edit = |f: &dyn Fn(&mut Value)| {
+                let mut v: Value = serde_json::from_slice(&data).unwrap();
+                f(&mut v);
+                serde_json::to_vec(&v).unwrap()
+            };
+            let data = if rel.ends_with("pods/trendmicro.json") {
+                edit(&|v| {
+                    for p in v["items"].as_array_mut().unwrap() {
+                        for ic in p["spec"]["initContainers"]
+                            .as_array_mut()
+                            .into_iter()
+                            .flatten()
+                        {
+                            for e in ic["env"].as_array_mut().into_iter().flatten() {
+                                match e["name"].as_str() {
+                                    Some("PGHOST") => e["value"] = host.into(),
+                                    Some("PGPORT") => e["value"] = port.to_string().into(),
+                                    _ => {}
+                                }
+                            }
+                        }
+                    }
+                })
+            } else if rel.ends_with("configmaps/trendmicro.json") {
+                edit(&|v| {
+                    for c in v["items"].as_array_mut().unwrap() {
+                        if c["metadata"]["name"] == "dssc-db-trust" {
+                            c["data"]["ca"] = ca_pem.clone().into();
+                        }
+                    }
+                })
+            } else if rel.ends_with("secrets/trendmicro.json") {
+                edit(&|v| {
+                    for s in v["items"].as_array_mut().unwrap() {
+                        if s["metadata"]["name"] == "deepsecurity-smartcheck-db" {
+                            s["data"]["database-user"] = b64(MASTER.0);
+                            s["data"]["database-password"] = b64(MASTER.1);
+                        }
+                    }
+                })
+            } else if rel.ends_with(".log") {
+                String::from_utf8(data)
+                    .unwrap()
+                    .replace(OLD_HOST, host)
+                    .into_bytes()
+            } else {
+                data
+            };
+            (rel, data)
+        })
+        .collect()
+}
+
+/// Runs the binary's live diagnosis against `files`; returns (exit code, JSON report).
+async fn diagnose(files: Vec<(String, Vec<u8>)>, extra: &[&str]) -> (i32, Value) {
+    let h = serve::start(
+        Arc::new(BundleApi::with_secret_values(files)),
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(&kc, h.kubeconfig()).unwrap();
+    let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .args(["-n", "trendmicro", "-o", "json", "--probe-timeout", "3s"])
+            .args(&args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    h.shutdown().await;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stderr}\n{}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap_or(-1), report)
+}
+
+fn findings<'a>(r: &'a Value, id: &str) -> Vec<&'a Value> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == id)
+        .collect()
+}
+
+fn database_rows(r: &Value) -> Vec<(String, String)> {
+    r["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["group"] == "database")
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["result"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_confirms_the_logs_tls002() {
+    if !pg::available() {
+        return;
+    }
+    let srv = dns_only_server();
+    let files = bundle_for("tls002", "127.0.0.1", srv.port, &ca().pem());
+    let (code, r) = diagnose(files, &[]).await;
+    assert_eq!(code, 3, "{r:#}");
+    let tls002 = findings(&r, "TLS002");
+    assert_eq!(tls002.len(), 1, "{r:#}");
+    let f = tls002[0];
+    let by: Vec<&str> = f["confirmedBy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap())
+        .collect();
+    assert!(by.contains(&"log") && by.contains(&"probe"), "{by:?}");
+    // The log's pods and the probed endpoint, the probe's names for the fix.
+    let subjects = f["subjects"].to_string();
+    assert!(subjects.contains(&format!("database 127.0.0.1:{}", srv.port)));
+    assert!(subjects.contains("auth-7d78dccff7-nfh97"), "{subjects}");
+    assert!(
+        f["fix"].to_string().contains("DNS:db.example.test"),
+        "{f:#}"
+    );
+    assert!(f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["source"] == "probe"));
+    // The stage rows: up to the certificate, which fails; the rest not run.
+    let rows = database_rows(&r);
+    let row = |n: &str| {
+        rows.iter()
+            .find(|(name, _)| name == n)
+            .map(|(_, r)| r.as_str())
+    };
+    assert_eq!(row("tcp"), Some("pass"), "{rows:?}");
+    assert_eq!(row("tls-handshake"), Some("pass"), "{rows:?}");
+    assert_eq!(row("certificate"), Some("fail"), "{rows:?}");
+    assert_eq!(row("connect"), Some("skip"), "{rows:?}");
+    // The user from the Secret db-init reads: probed with, not reported as a setting.
+    assert!(r["settings"].get("user").is_none(), "{:#}", r["settings"]);
+    assert_eq!(r["probe"]["user"], MASTER.0);
+    assert_eq!(r["probe"]["sslmode"], "verify-full");
+    assert_eq!(r["probe"]["verify"], "full");
+    assert!(r["probe"]["notes"]
+        .to_string()
+        .contains("not from the pods"));
+    // Nothing secret in the report.
+    assert!(!r.to_string().contains(MASTER.1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_probe_means_no_probe() {
+    if !pg::available() {
+        return;
+    }
+    let srv = dns_only_server();
+    let files = bundle_for("tls002", "127.0.0.1", srv.port, &ca().pem());
+    let (code, r) = diagnose(files, &["--no-probe"]).await;
+    assert_eq!(code, 3);
+    assert!(database_rows(&r).is_empty(), "{r:#}");
+    assert!(r.get("probe").is_none());
+    let tls002 = findings(&r, "TLS002");
+    assert_eq!(tls002.len(), 1);
+    assert_eq!(tls002[0]["confirmedBy"], serde_json::json!(["log"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_from_here_is_information() {
+    // A healthy install whose database this machine cannot reach: the pods' logs show
+    // no network failure, so the refused port is not the pods' problem.
+    let port = closed_port();
+    let files = bundle_for("healthy", "127.0.0.1", port, &ca().pem());
+    let (code, r) = diagnose(files, &[]).await;
+    let ids: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["PRB002"], "{r:#}");
+    assert_eq!(code, 0, "an info finding leaves the exit code alone");
+    let f = &r["findings"][0];
+    assert_eq!(f["severity"], "info");
+    assert!(
+        f["evidence"].to_string().contains("connection refused"),
+        "{f:#}"
+    );
+    assert!(f["fix"]
+        .to_string()
+        .contains(&format!("nc -vz -w 5 127.0.0.1 {port}")));
+    let rows = database_rows(&r);
+    assert!(rows.contains(&("tcp".into(), "fail".into())), "{rows:?}");
+    // The same without the probe: nothing at all.
+    let files = bundle_for("healthy", "127.0.0.1", port, &ca().pem());
+    let (code, r) = diagnose(files, &["--no-probe"]).await;
+    assert_eq!(code, 0);
+    assert!(r["findings"].as_array().unwrap().is_empty(), "{r:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn builtin_database_is_not_probed() {
+    let files = bundle_for("healthy", "db", 5432, &ca().pem());
+    let (code, r) = diagnose(files, &[]).await;
+    assert_eq!(code, 0);
+    assert!(database_rows(&r).is_empty(), "{r:#}");
+    assert!(r["findings"].as_array().unwrap().is_empty(), "{r:#}");
+}
