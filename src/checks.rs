@@ -545,21 +545,14 @@ fn code_hit_with(
     let Some(rule) = cat.index_of(id) else {
         return;
     };
-    let seen_on = subject.iter().map(Subject::label).collect();
-    set.add(Hit {
+    set.add(Hit::single(
         rule,
         captures,
         subject,
-        evidence: findings::Evidence {
-            source: Origin::Cluster,
-            text,
-            count: 1,
-            first_seen: None,
-            last_seen: None,
-            seen_on,
-        },
+        Origin::Cluster,
+        text,
         context,
-    });
+    ));
 }
 
 /// Adds a finding raised by code (the rule's metadata still comes from the catalogue).
@@ -575,21 +568,14 @@ pub fn code_hit(
     let Some(rule) = cat.index_of(id) else {
         return;
     };
-    let seen_on = subject.iter().map(Subject::label).collect();
-    set.add(Hit {
+    set.add(Hit::single(
         rule,
-        captures: Vec::new(),
+        Vec::new(),
         subject,
-        evidence: findings::Evidence {
-            source: origin,
-            text,
-            count: 1,
-            first_seen: None,
-            last_seen: None,
-            seen_on,
-        },
+        origin,
+        text,
         context,
-    });
+    ));
 }
 
 fn event_hits(

@@ -75,7 +75,7 @@ pub struct ProbeFlags {
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub probe_samples: usize,
     /// Limit of each network operation of the diagnosis probe.
-    #[arg(long, default_value = "5s", value_parser = crate::serve::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "5s", value_parser = parse_timeout, value_name = "DURATION")]
     pub probe_timeout: std::time::Duration,
 }
 
@@ -91,7 +91,7 @@ pub struct ClusterArgs {
     #[arg(long, global = true)]
     pub context: Option<String>,
     /// Limit for each request to the cluster (and each network operation).
-    #[arg(long, global = true, default_value = "10s", value_parser = crate::serve::parse_duration)]
+    #[arg(long, global = true, default_value = "10s", value_parser = parse_timeout)]
     pub timeout: std::time::Duration,
     /// Lines to read from the end of each container log.
     #[arg(long, global = true, default_value_t = 5000)]
@@ -209,7 +209,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub address: String,
     /// Delay added before every response (e.g. 20ms), to mimic a remote API server.
-    #[arg(long, default_value = "0ms", value_parser = crate::serve::parse_duration)]
+    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
     pub latency: std::time::Duration,
     /// Write the kubeconfig here (default: a temporary file, removed on exit).
     #[arg(long, value_name = "FILE")]
@@ -218,4 +218,60 @@ pub struct ServeArgs {
     /// to them (comma-separated plural names, e.g. secrets,nodes).
     #[arg(long, value_name = "RESOURCES", value_delimiter = ',')]
     pub forbid: Vec<String>,
+}
+
+/// Parses a duration the way kubectl's flags take them: `250ms`, `1.5s`, `2m`, `20us`;
+/// a bare number is seconds. 0 to 1 hour.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration '{s}' (e.g. 500ms, 5s, 2m)"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1e3,
+        "us" | "µs" => n / 1e6,
+        "ns" => n / 1e9,
+        "m" => n * 60.0,
+        u => {
+            return Err(format!(
+                "invalid duration unit '{u}' in '{s}' (use ns, us, ms, s or m)"
+            ))
+        }
+    };
+    if !secs.is_finite() || !(0.0..=3600.0).contains(&secs) {
+        return Err(format!("duration '{s}' out of range (0 to 1h)"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+/// A [`parse_duration`] that must not be zero: every network operation has a limit.
+pub fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err(format!("timeout '{s}' must be more than 0")),
+        d => Ok(d),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("20ms").unwrap(), Duration::from_millis(20));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_timeout("0s").is_err());
+        assert_eq!(parse_timeout("5s").unwrap(), Duration::from_secs(5));
+    }
 }

@@ -92,6 +92,35 @@ pub struct Hit {
     pub context: BTreeMap<String, String>,
 }
 
+impl Hit {
+    /// One observation seen once, on `subject`: what code checks, the probe, values and
+    /// NetworkPolicy reasoning raise (logs and events carry counts and times instead).
+    pub fn single(
+        rule: usize,
+        captures: Vec<(String, String)>,
+        subject: Option<Subject>,
+        source: Origin,
+        text: String,
+        context: BTreeMap<String, String>,
+    ) -> Hit {
+        let seen_on = subject.iter().map(Subject::label).collect();
+        Hit {
+            rule,
+            captures,
+            subject,
+            evidence: Evidence {
+                source,
+                text,
+                count: 1,
+                first_seen: None,
+                last_seen: None,
+                seen_on,
+            },
+            context,
+        }
+    }
+}
+
 struct Building {
     rule: usize,
     captures: BTreeMap<String, String>,

@@ -29,7 +29,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::catalogue::Catalogue;
-use crate::findings::{self, FindingSet, Hit, Origin, Subject};
+use crate::findings::{FindingSet, Hit, Origin, Subject};
 use crate::values::Values;
 
 pub type Labels = BTreeMap<String, String>;
@@ -858,20 +858,14 @@ pub fn add_findings(
         let subject = subject
             .clone()
             .unwrap_or_else(|| Subject::Other(i.subject.clone()));
-        set.add(Hit {
+        set.add(Hit::single(
             rule,
-            captures: i.captures.clone(),
-            evidence: findings::Evidence {
-                source: origin,
-                text: i.evidence.clone(),
-                count: 1,
-                first_seen: None,
-                last_seen: None,
-                seen_on: vec![subject.label()],
-            },
-            subject: Some(subject),
-            context: context.clone(),
-        });
+            i.captures.clone(),
+            Some(subject),
+            origin,
+            i.evidence.clone(),
+            context.clone(),
+        ));
     }
 }
 

@@ -28,7 +28,7 @@ use crate::catalogue::{Catalogue, Severity};
 use crate::cli::Global;
 use crate::discover::{CHART, DEFAULT_RELEASE};
 use crate::evidence::{Setting, Skipped, SourceKind};
-use crate::findings::{self, FindingSet, Hit, Origin, Subject};
+use crate::findings::{FindingSet, Hit, Origin, Subject};
 use crate::netpol::{self, Peer, PodRef, DB_SERVICES};
 use crate::probe::{self, ProbeConfig, SslMode, VersionRange};
 use crate::report::{CheckLine, Report, SourceInfo};
@@ -120,21 +120,14 @@ impl Run<'_> {
         let Some(rule) = self.cat.index_of(id) else {
             return;
         };
-        let subject = Subject::Other(subject.to_string());
-        self.set.add(Hit {
+        self.set.add(Hit::single(
             rule,
             captures,
-            evidence: findings::Evidence {
-                source: Origin::Cluster,
-                text,
-                count: 1,
-                first_seen: None,
-                last_seen: None,
-                seen_on: vec![subject.label()],
-            },
-            subject: Some(subject),
-            context: self.context.clone(),
-        });
+            Some(Subject::Other(subject.to_string())),
+            Origin::Cluster,
+            text,
+            self.context.clone(),
+        ));
     }
 }
 

@@ -1859,34 +1859,6 @@ async fn handle(
     resp
 }
 
-/// Parses `20ms`, `1.5s`, `250us`, `1m`, or a bare number of milliseconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration '{s}' (e.g. 20ms, 1s)"))?;
-    let secs = match unit.trim() {
-        "" | "ms" => n / 1e3,
-        "us" | "µs" => n / 1e6,
-        "ns" => n / 1e9,
-        "s" => n,
-        "m" => n * 60.0,
-        u => {
-            return Err(format!(
-                "invalid duration unit '{u}' in '{s}' (use ns, us, ms, s or m)"
-            ))
-        }
-    };
-    if !secs.is_finite() || !(0.0..=3600.0).contains(&secs) {
-        return Err(format!("duration '{s}' out of range (0 to 1h)"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
 /// `serve`: loads the bundle, serves it, writes a kubeconfig and waits for Ctrl-C.
 pub fn run_cli(g: &crate::cli::Global, a: &crate::cli::ServeArgs) -> anyhow::Result<i32> {
     let mut api = BundleApi::load(&a.bundle)?;
@@ -1972,10 +1944,6 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("20ms").unwrap(), Duration::from_millis(20));
-        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
-        assert!(parse_duration("5h").is_err());
         assert_eq!(human_duration(30), "30s");
         assert_eq!(human_duration(330), "5m30s");
         assert_eq!(human_duration(3 * 86400 + 7200), "3d2h");

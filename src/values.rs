@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use serde_yaml::{Mapping, Value};
 
 use crate::catalogue::Catalogue;
-use crate::findings::{self, FindingSet, Hit, Origin, Subject};
+use crate::findings::{FindingSet, Hit, Origin, Subject};
 use crate::input::InputError;
 use crate::redact::HIDDEN;
 
@@ -1329,20 +1329,14 @@ pub fn add_findings(cat: &Catalogue, set: &mut FindingSet, values: &Values, issu
             continue;
         };
         let subject = Subject::Other(i.subject.clone());
-        set.add(Hit {
+        set.add(Hit::single(
             rule,
-            captures: i.captures.clone(),
-            evidence: findings::Evidence {
-                source: Origin::Values,
-                text: i.evidence.clone(),
-                count: 1,
-                first_seen: None,
-                last_seen: None,
-                seen_on: vec![subject.label()],
-            },
-            subject: Some(subject),
-            context: context.clone(),
-        });
+            i.captures.clone(),
+            Some(subject),
+            Origin::Values,
+            i.evidence.clone(),
+            context.clone(),
+        ));
     }
 }
 

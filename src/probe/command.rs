@@ -52,7 +52,7 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub password_stdin: bool,
     /// Limit of each network operation and of the whole login (e.g. 5s, 500ms).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = crate::cli::parse_timeout)]
     pub connect_timeout: Duration,
     /// Latency samples (TCP connect and SELECT 1); 0 skips the latency stage.
     #[arg(long, default_value_t = 20)]
@@ -72,28 +72,6 @@ pub struct ProbeArgs {
     /// Supported server versions, MIN-MAX major versions.
     #[arg(long, default_value = "9.6-13", value_parser = VersionRange::parse)]
     pub supported_versions: VersionRange,
-}
-
-/// Parses `5s`, `500ms`, `2m` or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s}: expected a duration such as 5s or 500ms"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        _ => return Err(format!("{s}: unknown unit {unit} (use ms, s or m)")),
-    };
-    if !(secs.is_finite() && secs > 0.0 && secs < 3600.0) {
-        return Err(format!("{s}: must be between 0 and 1 hour"));
-    }
-    Ok(Duration::from_secs_f64(secs))
 }
 
 impl ProbeArgs {
@@ -214,19 +192,4 @@ pub fn build_report(
     );
     super::attach(&mut report, res);
     report
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_duration;
-    use std::time::Duration;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5h").is_err());
-    }
 }

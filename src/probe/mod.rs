@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::catalogue::Catalogue;
-use crate::findings::{self, FindingSet, Hit, Origin, Subject};
+use crate::findings::{FindingSet, Hit, Origin, Subject};
 use crate::report::{CheckLine, Report};
 
 pub use discovered::{from_evidence, DiscoverOptions};
@@ -549,20 +549,14 @@ pub fn add_findings(cat: &Catalogue, set: &mut FindingSet, res: &ProbeResult) {
 /// `None` when its ID is not in the catalogue.
 pub fn to_hit(cat: &Catalogue, res: &ProbeResult, h: &ProbeHit) -> Option<Hit> {
     let subj = subject(res);
-    Some(Hit {
-        rule: cat.index_of(&h.id)?,
-        captures: h.captures.clone(),
-        evidence: findings::Evidence {
-            source: Origin::Probe,
-            text: h.evidence.clone(),
-            count: 1,
-            first_seen: None,
-            last_seen: None,
-            seen_on: vec![subj.label()],
-        },
-        subject: Some(subj),
-        context: h.context.clone(),
-    })
+    Some(Hit::single(
+        cat.index_of(&h.id)?,
+        h.captures.clone(),
+        Some(subj),
+        Origin::Probe,
+        h.evidence.clone(),
+        h.context.clone(),
+    ))
 }
 
 /// The stages as check lines of the group `database`.
@@ -634,7 +628,7 @@ mod tests {
                 namespace: "trendmicro".into(),
                 name: "auth-1".into(),
             }),
-            evidence: findings::Evidence {
+            evidence: crate::findings::Evidence {
                 source: Origin::Log,
                 text: "x509: cannot validate certificate for 10.0.0.5 because it doesn't contain any IP SANs".into(),
                 count: 3,
