@@ -312,10 +312,12 @@ pub fn build_report_with_probe(
 }
 
 fn list_checks(cat: &Catalogue, format: Format) -> String {
+    // By ID, as rule registries list their codes, whatever file a rule lives in.
+    let mut rules: Vec<&crate::catalogue::Rule> = cat.rules.iter().collect();
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
     match format {
         Format::Json => {
-            let v: Vec<serde_json::Value> = cat
-                .rules
+            let v: Vec<serde_json::Value> = rules
                 .iter()
                 .map(|r| {
                     serde_json::json!({
@@ -329,14 +331,14 @@ fn list_checks(cat: &Catalogue, format: Format) -> String {
         }
         Format::Markdown => {
             let mut s = String::from("| id | severity | title |\n|---|---|---|\n");
-            for r in &cat.rules {
+            for r in &rules {
                 s.push_str(&format!("| {} | {} | {} |\n", r.id, r.severity, r.title));
             }
             s
         }
         _ => {
             let mut s = String::new();
-            for r in &cat.rules {
+            for r in &rules {
                 s.push_str(&format!(
                     "{:<8} {:<6} {}\n",
                     r.id,
