@@ -460,6 +460,27 @@ pub fn add_probe(cat: &Catalogue, set: &mut FindingSet, res: &ProbeResult) {
         let Some(hit) = probe::to_hit(cat, res, h) else {
             continue;
         };
+        // Latency from here is not the pods' latency: information, not a warning.
+        if h.id.starts_with("LAT") {
+            if let Some(rule) = cat.index_of("PRB003") {
+                set.add(Hit::single(
+                    rule,
+                    vec![(
+                        "measured".into(),
+                        h.captures
+                            .iter()
+                            .find(|(k, _)| k == "measured")
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_else(|| h.evidence.clone()),
+                    )],
+                    Some(probe::subject(res)),
+                    Origin::Probe,
+                    format!("from this machine: {} ({})", h.evidence, h.id),
+                    h.context.clone(),
+                ));
+            }
+            continue;
+        }
         let vantage = VANTAGE_IDS.contains(&h.id.as_str());
         let confirm_only = vantage || (h.id == "TLS001" && res.ca_withheld);
         match set.confirm(hit, vantage) {
@@ -752,6 +773,27 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].confirmed_by, vec![Origin::Log, Origin::Probe]);
         assert!(f[0].fix.iter().any(|l| l.contains("user=postgres")));
+    }
+
+    #[test]
+    fn latency_from_here_is_information() {
+        let cat = Catalogue::builtin().unwrap();
+        let mut set = FindingSet::new(&cat);
+        add_probe(
+            &cat,
+            &mut set,
+            &result(
+                &[("LAT001", &[("measured", "SELECT 1 p50 80.0 ms")])],
+                "latency",
+            ),
+        );
+        let f = finish(set);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            (f[0].id.as_str(), f[0].severity),
+            ("PRB003", Severity::Info)
+        );
+        assert!(f[0].evidence[0].text.contains("LAT001"));
     }
 
     #[test]
