@@ -304,3 +304,53 @@ fn values_that_the_pods_do_not_use_mean_helm_upgrade_was_not_run() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_password_in_overrides_never_reaches_the_bundle() {
+    let s = serve_bin(&bundle_path("tls002"), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("overrides.yaml");
+    let pw = "0verr1des-Pl4nted-pw";
+    std::fs::write(
+        &values,
+        format!("db:\n  user: postgres\n  password: {pw}\n  host: 192.168.2.54\nauth:\n  masterPassword: {pw}\n"),
+    )
+    .unwrap();
+    let out_file = dir.path().join("b.tar.gz");
+    let out = Command::new(BIN)
+        .arg("--kubeconfig")
+        .arg(&s.kubeconfig)
+        .args(["-n", "trendmicro", "bundle", "-f"])
+        .arg(&values)
+        .arg("-o")
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(pw));
+    // Every byte of the bundle, decompressed.
+    let mut all = Vec::new();
+    let gz = flate2::read::GzDecoder::new(std::fs::File::open(&out_file).unwrap());
+    let mut ar = tar::Archive::new(gz);
+    let mut names = Vec::new();
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        names.push(e.path().unwrap().to_string_lossy().into_owned());
+        std::io::Read::read_to_end(&mut e, &mut all).unwrap();
+    }
+    assert!(
+        names.iter().any(|n| n.ends_with("dssc/values.json")),
+        "{names:?}"
+    );
+    let text = String::from_utf8_lossy(&all);
+    assert!(
+        !text.contains(pw),
+        "the overrides password is in the bundle"
+    );
+    assert!(text.contains("192.168.2.54"));
+}
