@@ -10,7 +10,8 @@
 //! and within 2x of the dependency-depth limit (~3 round trips x latency).
 //!
 //! Run: cargo bench --bench collect
-//! (DSSC_BENCH_RUNS=N: measured doctor runs per row, median reported; default 5.)
+//! (DSSC_BENCH_RUNS=N: measured doctor runs per row, median reported; default 5.
+//! DSSC_BENCH_CONC=16,64,128: the concurrencies measured, 16 being the CLI default.)
 
 use std::future::Future;
 use std::pin::Pin;
@@ -709,10 +710,39 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5)
         .max(1);
+    let concs: Vec<usize> = std::env::var("DSSC_BENCH_CONC")
+        .unwrap_or_else(|_| "16,64,128".into())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
+    // DSSC_BENCH_PROFILE=N: only N doctor runs at 200 pods (for perf record and A/B
+    // runs), at DSSC_BENCH_LATENCY ms (default 0) and the first of DSSC_BENCH_CONC.
+    if let Some(n) = std::env::var("DSSC_BENCH_PROFILE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let lat = std::env::var("DSSC_BENCH_LATENCY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let api = Arc::new(BundleApi::from_files(generate(200).files));
+        let all: Vec<Run> = (0..n.max(1))
+            .map(|_| rt.block_on(doctor_run(&api, Duration::from_millis(lat), concs[0])))
+            .collect();
+        let ms: Vec<String> = all.iter().map(|r| format!("{:.0}", r.ms)).collect();
+        let m = median(all);
+        println!(
+            "200 pods, {lat} ms, concurrency {}: median {:.1} ms of [{}]",
+            concs[0],
+            m.ms,
+            ms.join(" ")
+        );
+        return;
+    }
     println!("live collection against `serve` (in process, loopback, HTTP/1.1), {runs} doctor runs per row (median), fresh client per run");
     println!("baseline: collect-logs.sh order, one request at a time (13 lists, then per pod get + logs of every init/app container, previous where restarted)");
     println!("bound: dependency-depth limit, 3 round trips x latency (issue 3)");
@@ -751,7 +781,7 @@ fn main() {
                     .map(|_| rt.block_on(baseline_run(&api, latency)))
                     .collect(),
             );
-            for conc in [16usize, 64] {
+            for &conc in &concs {
                 rt.block_on(doctor_run(&api, latency, conc)); // warm-up
                 let d = median(
                     (0..runs)
