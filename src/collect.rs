@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::{stream, StreamExt};
@@ -214,35 +213,63 @@ pub async fn collect(
         Got::Skipped(why) => ev.skip(format!("secrets in namespace {namespace}"), why),
     }
 
-    // Round 2: logs, bounded concurrency.
+    // Round 2: logs, bounded concurrency. The requests run in a task of their own and
+    // hand each log over as it arrives; this task scans it meanwhile, so scanning (CPU)
+    // overlaps the requests still in flight. Scanning inside the request stream would
+    // hold back the next request by the scan's time (a slot is refilled only once its
+    // future, scan included, is done); scanning after the last log has arrived would add
+    // every scan to the wall time.
     let wanted_logs = log_targets(&ev);
     let total = wanted_logs.len();
-    let done = AtomicUsize::new(0);
     let progress = opts.progress && std::io::stderr().is_terminal();
     let pods_api: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let results: Vec<_> = stream::iter(wanted_logs)
-        .map(|(pod, container, previous)| {
-            let api = pods_api.clone();
-            let done = &done;
-            async move {
-                let lp = LogParams {
-                    container: Some(container.clone()),
-                    previous,
-                    tail_lines: Some(opts.tail),
-                    limit_bytes: Some(opts.max_log_bytes),
-                    ..Default::default()
-                };
-                let r = tokio::time::timeout(t, api.logs(&pod, &lp)).await;
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if progress {
-                    eprint!("\rcollecting logs {n}/{total}   ");
+    let (tail, max_bytes) = (opts.tail, opts.max_log_bytes);
+    let concurrency = opts.concurrency.max(1);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // Dropping the set (this future cancelled) aborts the requests.
+    let mut fetch = tokio::task::JoinSet::new();
+    fetch.spawn(async move {
+        stream::iter(wanted_logs)
+            .map(|(pod, container, previous)| {
+                let api = pods_api.clone();
+                async move {
+                    let lp = LogParams {
+                        container: Some(container.clone()),
+                        previous,
+                        tail_lines: Some(tail),
+                        limit_bytes: Some(max_bytes),
+                        ..Default::default()
+                    };
+                    let r = tokio::time::timeout(t, api.logs(&pod, &lp)).await;
+                    (pod, container, previous, r)
                 }
-                (pod, container, previous, r)
-            }
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect()
-        .await;
+            })
+            .buffer_unordered(concurrency)
+            .for_each(|got| {
+                let _ = tx.send(got);
+                async {}
+            })
+            .await;
+    });
+    let mut results = Vec::with_capacity(total);
+    while let Some((pod, container, previous, r)) = rx.recv().await {
+        let r = r.map(|r| {
+            r.map(|text| {
+                let scan = scanner.scan(cat, text.as_bytes(), Some(&container));
+                (text, scan)
+            })
+        });
+        results.push((pod, container, previous, r));
+        if progress {
+            eprint!("\rcollecting logs {}/{total}   ", results.len());
+        }
+    }
+    // The channel closes when the fetch task ends, also by a panic: pass that on.
+    if let Some(Err(e)) = fetch.join_next().await {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
     if progress {
         eprint!("\r\x1b[K");
     }
@@ -251,7 +278,7 @@ pub async fn collect(
             "log {namespace}/{pod}/{container}{}",
             if previous { " (previous)" } else { "" }
         );
-        let text = match r {
+        let (text, scan) = match r {
             Err(_) => {
                 ev.skip(what, format!("timed out after {t:?}"));
                 continue;
@@ -265,9 +292,8 @@ pub async fn collect(
                 ev.skip(what, e.to_string());
                 continue;
             }
-            Ok(Ok(s)) => s,
+            Ok(Ok((text, scan))) => (text, scan?),
         };
-        let scan = scanner.scan(cat, text.as_bytes(), Some(&container))?;
         ev.logs.push(Log {
             namespace: Some(namespace.to_string()),
             pod: Some(pod.clone()),
