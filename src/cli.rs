@@ -99,8 +99,8 @@ pub struct ClusterArgs {
     /// Bytes to read at most from each container log.
     #[arg(long, global = true, default_value_t = 2 << 20)]
     pub max_log_bytes: i64,
-    /// Requests to the cluster in flight at once.
-    #[arg(long, global = true, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// Requests to the cluster in flight at once (one HTTP/1.1 connection each).
+    #[arg(long, global = true, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 }
 

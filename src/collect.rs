@@ -52,7 +52,9 @@ impl Default for Options {
             timeout: Duration::from_secs(10),
             tail: 5000,
             max_log_bytes: 2 << 20,
-            concurrency: 16,
+            // A typical install has 15 to 25 pods: one round of log requests fetches them
+            // all (the collection bench: 2 round trips' depth, ~2x the bound at 200 pods).
+            concurrency: 64,
             keep_raw: false,
             progress: false,
         }

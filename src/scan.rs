@@ -109,14 +109,20 @@ impl Scanner {
             index: HashMap::new(),
             out,
         };
-        let mut buf: Vec<u8> = Vec::with_capacity(BLOCK + MAX_LINE);
+        let mut buf: Vec<u8> = Vec::new();
+        // Reads grow from 64 KiB to a block, so a small log (most of them) does not pay
+        // for zeroing a megabyte.
+        let mut chunk = 64 * 1024;
         let mut first = true;
         let mut skipping_long = false;
         loop {
             let start = buf.len();
-            buf.resize(start + BLOCK, 0);
+            buf.resize(start + chunk, 0);
             let n = read_full(&mut r, &mut buf[start..])?;
             buf.truncate(start + n);
+            if n == chunk {
+                chunk = (chunk * 2).min(BLOCK);
+            }
             let eof = n == 0;
             if first && !buf.is_empty() {
                 first = false;
