@@ -57,12 +57,8 @@ pub struct PreflightArgs {
     /// Latency samples of the probe (0 skips the latency stage).
     #[arg(long, default_value_t = 20)]
     pub samples: usize,
-    /// LAT001 when a p50 round trip to the database exceeds this many milliseconds.
-    #[arg(long, default_value_t = 10.0, value_name = "MS")]
-    pub max_p50_ms: f64,
-    /// LAT001 when a p95 round trip to the database exceeds this many milliseconds.
-    #[arg(long, default_value_t = 25.0, value_name = "MS")]
-    pub max_p95_ms: f64,
+    #[command(flatten)]
+    pub latency: crate::probe::command::LatencyArgs,
     /// Supported database server versions, MIN-MAX major versions.
     #[arg(long, default_value = "9.6-13", value_parser = VersionRange::parse)]
     pub supported_versions: VersionRange,
@@ -863,10 +859,7 @@ async fn database_group(
         ca_origin,
         connect_timeout: timeout,
         samples: a.samples,
-        latency: crate::probe::LatencyThresholds {
-            p50_ms: a.max_p50_ms,
-            p95_ms: a.max_p95_ms,
-        },
+        latency: a.latency.thresholds(),
         services: u32::try_from(DB_SERVICES.len()).unwrap_or(6),
         max_open_connections: vals
             .db

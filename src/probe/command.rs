@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{LatencyThresholds, ProbeConfig, SslMode, VersionRange};
+use super::{ProbeConfig, SslMode, VersionRange};
 use crate::catalogue::Catalogue;
 use crate::cli::Global;
 use crate::discover::{CHART, DEFAULT_RELEASE};
@@ -57,12 +57,8 @@ pub struct ProbeArgs {
     /// Latency samples (TCP connect and SELECT 1); 0 skips the latency stage.
     #[arg(long, default_value_t = 20)]
     pub samples: usize,
-    /// LAT001 when a p50 round trip exceeds this many milliseconds.
-    #[arg(long, default_value_t = 10.0, value_name = "MS")]
-    pub max_p50_ms: f64,
-    /// LAT001 when a p95 round trip exceeds this many milliseconds.
-    #[arg(long, default_value_t = 25.0, value_name = "MS")]
-    pub max_p95_ms: f64,
+    #[command(flatten)]
+    pub latency: LatencyArgs,
     /// Smart Check services with a database pool (pool budget = services x max-open).
     #[arg(long, default_value_t = 6)]
     pub services: u32,
@@ -72,6 +68,26 @@ pub struct ProbeArgs {
     /// Supported server versions, MIN-MAX major versions.
     #[arg(long, default_value = "9.6-13", value_parser = VersionRange::parse)]
     pub supported_versions: VersionRange,
+}
+
+/// The latency thresholds of LAT001, shared by `probe` and `preflight`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LatencyArgs {
+    /// LAT001 when a p50 round trip to the database exceeds this many milliseconds.
+    #[arg(long, default_value_t = 10.0, value_name = "MS")]
+    pub max_p50_ms: f64,
+    /// LAT001 when a p95 round trip to the database exceeds this many milliseconds.
+    #[arg(long, default_value_t = 25.0, value_name = "MS")]
+    pub max_p95_ms: f64,
+}
+
+impl LatencyArgs {
+    pub fn thresholds(&self) -> super::LatencyThresholds {
+        super::LatencyThresholds {
+            p50_ms: self.max_p50_ms,
+            p95_ms: self.max_p95_ms,
+        }
+    }
 }
 
 impl ProbeArgs {
@@ -105,10 +121,7 @@ impl ProbeArgs {
             ca_origin: self.ca_file.as_ref().map(|p| p.display().to_string()),
             connect_timeout: self.connect_timeout,
             samples: self.samples,
-            latency: LatencyThresholds {
-                p50_ms: self.max_p50_ms,
-                p95_ms: self.max_p95_ms,
-            },
+            latency: self.latency.thresholds(),
             services: self.services,
             max_open_connections: self.max_open_connections,
             supported_versions: self.supported_versions,
