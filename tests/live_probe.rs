@@ -292,3 +292,63 @@ async fn builtin_database_is_not_probed() {
     assert!(database_rows(&r).is_empty(), "{r:#}");
     assert!(r["findings"].as_array().unwrap().is_empty(), "{r:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_without_host_discovers_everything_from_the_install() {
+    if !pg::available() {
+        return;
+    }
+    let srv = dns_only_server();
+    // The healthy install's settings, pointed at a real server whose certificate has
+    // only a DNS SAN: the probe alone finds TLS002 before any pod would.
+    let files = bundle_for("healthy", "127.0.0.1", srv.port, &ca().pem());
+    let (code, r) = diagnose(
+        files,
+        &[
+            "probe",
+            "--samples",
+            "2",
+            "--max-p50-ms",
+            "2000",
+            "--max-p95-ms",
+            "5000",
+        ],
+    )
+    .await;
+    assert_eq!(code, 3, "{r:#}");
+    assert_eq!(r["source"]["kind"], "probe");
+    assert_eq!(findings(&r, "TLS002").len(), 1, "{r:#}");
+    assert_eq!(r["probe"]["host"], "127.0.0.1");
+    assert_eq!(r["probe"]["port"], srv.port);
+    // The CA came from the cluster's ConfigMap, so the chain verified.
+    assert!(findings(&r, "TLS001").is_empty(), "{r:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_without_host_and_nothing_to_discover_is_a_usage_error() {
+    let files = bundle_for("healthy", "db", 5432, &ca().pem());
+    let h = serve::start(
+        Arc::new(BundleApi::with_secret_values(files)),
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(&kc, h.kubeconfig()).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .args(["-n", "trendmicro", "probe"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    h.shutdown().await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("pass --host"), "{err}");
+}

@@ -30,9 +30,11 @@ Examples:
   kubectl get secret deepsecurity-smartcheck-db -n trendmicro -o jsonpath='{.data.database-password}' \\
     | base64 -d | kubectl dssc-doctor probe --host 10.0.0.5 --sslmode require --password-stdin")]
 pub struct ProbeArgs {
-    /// Database host name or IP address (db.host).
+    /// Database host name or IP address (db.host). Without it, every setting (host,
+    /// port, user, TLS mode, CA, password) is discovered from the live install in the
+    /// namespace, as the diagnosis does.
     #[arg(long, env = "PGHOST")]
-    pub host: String,
+    pub host: Option<String>,
     /// Database port (db.port).
     #[arg(long, env = "PGPORT", default_value_t = 5432)]
     pub port: u16,
@@ -111,7 +113,7 @@ impl ProbeArgs {
             None => None,
         };
         Ok(ProbeConfig {
-            host: self.host.clone(),
+            host: self.host.clone().unwrap_or_default(),
             port: self.port,
             user: self.user.clone(),
             password,
@@ -132,16 +134,41 @@ impl ProbeArgs {
 
 /// Runs `probe`: returns the rendered report and the exit code.
 pub fn run(g: &Global, a: &ProbeArgs, cat: &Catalogue) -> anyhow::Result<(String, i32)> {
-    if a.host.trim().is_empty() {
-        return Err(InputError::new("--host is empty").into());
-    }
-    let cfg = a.config()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let cfg = match a.host.as_deref().map(str::trim) {
+        Some("") => return Err(InputError::new("--host is empty").into()),
+        Some(_) => a.config()?,
+        None => rt.block_on(discover(g, a, cat))?,
+    };
     let res = rt.block_on(super::run(&cfg));
     let report = build_report(cat, &cfg, &res, g.namespace.clone(), g.release.clone());
     Ok((report.render(g.format()), report.exit_code()))
+}
+
+/// The probe's settings from the live install (Helm release, pods, CA ConfigMap, the
+/// DB Secret), with this command's timeouts, samples and thresholds.
+async fn discover(g: &Global, a: &ProbeArgs, cat: &Catalogue) -> anyhow::Result<ProbeConfig> {
+    let ev = crate::app::collect_live(g, &crate::cli::ValuesArgs::default(), cat, false).await?;
+    let ns = ev.namespace.clone().unwrap_or_default();
+    let mut cfg = super::from_evidence(
+        &ev,
+        &super::DiscoverOptions {
+            connect_timeout: a.connect_timeout,
+            samples: a.samples,
+        },
+    )
+    .ok_or_else(|| {
+        InputError::new(format!(
+            "no external database configured for the install in namespace {ns} (no db-init pods or Helm release with db.host); pass --host"
+        ))
+    })?;
+    cfg.latency = a.latency.thresholds();
+    cfg.services = a.services;
+    cfg.max_open_connections = a.max_open_connections;
+    cfg.supported_versions = a.supported_versions;
+    Ok(cfg)
 }
 
 /// The report of a probe run on its own: stages, probe JSON, findings.
