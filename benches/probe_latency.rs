@@ -1,7 +1,9 @@
 //! Probe accuracy: the latency stage against a real PostgreSQL behind the test delay
 //! proxy at 0, 5, 20 and 50 ms each way. Prints the measured `SELECT 1` p50 against the
 //! injected round trip (2 x one-way); target: within 5 % or 0.5 ms once the path's own
-//! round trip (the same probe through the proxy at 0 ms) is taken off.
+//! round trip (the same probe through the proxy at 0 ms) is taken off. The proxy's
+//! sleeps wake up late on a busy machine, so the error is judged against the delay the
+//! proxy actually applied (it measures each one); the nominal error is printed too.
 //!
 //! Run: `cargo bench --bench probe_latency` (needs PostgreSQL binaries, see
 //! tests/support/pg.rs).
@@ -52,8 +54,12 @@ fn main() {
     println!("probe latency accuracy, {samples} samples per delay, SELECT 1 round trip");
     println!("(base: the path's own round trip, probe through the proxy at 0 ms, best p50 of 3 runs before each delay)");
     println!(
-        "{:>9} {:>12} {:>10} {:>13} {:>10} {:>8}  within 5% or 0.5 ms  {:>16}",
-        "one-way", "injected RTT", "base", "measured p50", "p50-RTT", "error %", "p50-RTT-base"
+        "{:>8} {:>9} {:>10} {:>8} {:>10} {:>10} {:>9}  {:<3}",
+        "one-way", "nominal", "applied", "base", "p50", "p50-nom", "error", "ok"
+    );
+    println!(
+        "{:>8} {:>9} {:>10} {:>8} {:>10} {:>10} {:>9}",
+        "(ms)", "RTT", "RTT", "", "", "-base", "vs appl."
     );
     let mut all_ok = true;
     for d in [0u64, 5, 20, 50] {
@@ -65,28 +71,28 @@ fn main() {
             all_ok = false;
             continue;
         };
-        let injected = 2.0 * d as f64;
+        let nominal = 2.0 * d as f64;
+        let applied = 2.0
+            * proxy
+                .mean_applied()
+                .map(|x| x.as_secs_f64() * 1e3)
+                .unwrap_or(0.0);
         let p50 = lat.select1.p50_ms;
-        let err = p50 - injected;
-        let pct = if injected > 0.0 {
-            100.0 * err / injected
-        } else {
-            0.0
-        };
         // The path's own round trip is real latency, not error.
-        let added = err - base;
-        let ok = added.abs() <= 0.5 || (injected > 0.0 && (100.0 * added / injected).abs() <= 5.0);
+        let vs_nominal = p50 - base - nominal;
+        let err = p50 - base - applied;
+        let ok = err.abs() <= 0.5 || (applied > 0.0 && (100.0 * err / applied).abs() <= 5.0);
         all_ok &= ok;
         println!(
-            "{:>6} ms {:>9.3} ms {:>7.3} ms {:>10.3} ms {:>7.3} ms {:>7.2}%  {:<19} {:>10.3} ms",
+            "{:>8} {:>9.3} {:>10.3} {:>8.3} {:>10.3} {:>10.3} {:>9.3}  {}",
             d,
-            injected,
+            nominal,
+            applied,
             base,
             p50,
+            vs_nominal,
             err,
-            pct,
             if ok { "yes" } else { "NO" },
-            added
         );
     }
     println!(

@@ -6,12 +6,32 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// A running proxy; it lives as long as the process (threads are detached).
 pub struct DelayProxy {
     pub addr: SocketAddr,
+    /// The delays actually applied (a sleep wakes up late on a busy machine): the
+    /// benchmark compares the probe with these, not with the nominal delay.
+    applied: Arc<Applied>,
+}
+
+#[derive(Default)]
+struct Applied {
+    total_ns: AtomicU64,
+    chunks: AtomicU64,
+}
+
+impl DelayProxy {
+    /// The mean delay actually added to a chunk so far.
+    #[allow(dead_code)]
+    pub fn mean_applied(&self) -> Option<Duration> {
+        let n = self.applied.chunks.load(Ordering::Relaxed);
+        (n > 0).then(|| Duration::from_nanos(self.applied.total_ns.load(Ordering::Relaxed) / n))
+    }
 }
 
 impl DelayProxy {
@@ -19,6 +39,8 @@ impl DelayProxy {
     pub fn start(target: SocketAddr, one_way: Duration) -> DelayProxy {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let addr = l.local_addr().expect("proxy address");
+        let applied = Arc::new(Applied::default());
+        let a = applied.clone();
         thread::spawn(move || {
             for c in l.incoming() {
                 let Ok(client) = c else { continue };
@@ -31,11 +53,12 @@ impl DelayProxy {
                     client.try_clone().unwrap(),
                     server.try_clone().unwrap(),
                     one_way,
+                    a.clone(),
                 );
-                pipe(server, client, one_way);
+                pipe(server, client, one_way, a.clone());
             }
         });
-        DelayProxy { addr }
+        DelayProxy { addr, applied }
     }
 }
 
@@ -49,14 +72,19 @@ fn sleep_until(t: Instant) {
     }
 }
 
-fn pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
+fn pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration, applied: Arc<Applied>) {
     thread::spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             match from.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    sleep_until(Instant::now() + delay);
+                    let t0 = Instant::now();
+                    sleep_until(t0 + delay);
+                    applied
+                        .total_ns
+                        .fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    applied.chunks.fetch_add(1, Ordering::Relaxed);
                     if to.write_all(&buf[..n]).is_err() {
                         break;
                     }
