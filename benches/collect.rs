@@ -11,7 +11,7 @@
 //!
 //! Run: cargo bench --bench collect
 //! (DSSC_BENCH_RUNS=N: measured doctor runs per row, median reported; default 5.
-//! DSSC_BENCH_CONC=16,64,128: the concurrencies measured, 64 being the CLI default.)
+//! DSSC_BENCH_CONC=16,64,128: the concurrencies measured, 128 being the CLI default.)
 
 use std::future::Future;
 use std::pin::Pin;

@@ -100,7 +100,7 @@ pub struct ClusterArgs {
     #[arg(long, global = true, default_value_t = 2 << 20)]
     pub max_log_bytes: i64,
     /// Requests to the cluster in flight at once (one HTTP/1.1 connection each).
-    #[arg(long, global = true, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, global = true, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 }
 
