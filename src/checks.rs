@@ -109,7 +109,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
         }
     }
 
-    config_drift(cat, ev, &mut set);
+    config_drift(ev, &mut set);
     netpol_explain(cat, ev, &pod_ctx, &mut set);
 
     // 3. The database probe, run from here.
@@ -122,9 +122,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
         let ns = row.namespace.clone();
         let ctx = discover::pod_context(p);
         if row.in_init && !row.ok && !set.explains_pod(&ns, &row.name, Severity::Warn) {
-            code_hit(
-                cat,
-                &mut set,
+            set.add_code(
                 "POD001",
                 Some(Subject::Pod {
                     namespace: ns.clone(),
@@ -133,6 +131,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
                 Origin::Cluster,
                 format!("{} {} {}", row.name, row.ready, row.status),
                 ctx.clone(),
+                Vec::new(),
             );
         }
         for cs in p
@@ -152,9 +151,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
             {
                 let mut c = ctx.clone();
                 c.insert("container".into(), cs.name.clone());
-                code_hit(
-                    cat,
-                    &mut set,
+                set.add_code(
                     "POD002",
                     Some(Subject::Pod {
                         namespace: ns.clone(),
@@ -169,25 +166,23 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
                         waiting.map(|w| format!(", {w}")).unwrap_or_default()
                     ),
                     c,
+                    Vec::new(),
                 );
             }
         }
     }
     for s in &ev.skipped {
-        code_hit(
-            cat,
-            &mut set,
+        set.add_code(
             "DOC001",
             Some(Subject::Other(s.what.clone())),
             Origin::Collector,
             format!("{}: {}", s.what, s.why),
             BTreeMap::new(),
+            Vec::new(),
         );
     }
     if dssc.is_empty() && ev.logs.iter().all(|l| l.pod.is_some()) {
-        code_hit(
-            cat,
-            &mut set,
+        set.add_code(
             "DOC002",
             None,
             Origin::Collector,
@@ -200,6 +195,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
                     .unwrap_or_default()
             ),
             BTreeMap::new(),
+            Vec::new(),
         );
     }
 
@@ -209,7 +205,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
 
 /// CFG001/CFG002: settings from overrides.yaml or the Helm release that the running
 /// pods do not use.
-fn config_drift(cat: &Catalogue, ev: &Evidence, set: &mut FindingSet) {
+fn config_drift(ev: &Evidence, set: &mut FindingSet) {
     let Some(p) = ev
         .dssc_pods()
         .into_iter()
@@ -238,11 +234,9 @@ fn config_drift(cat: &Catalogue, ev: &Evidence, set: &mut FindingSet) {
             ctx.insert("want".into(), format!("{want} key {want_key}"));
             ctx.insert("have".into(), format!("{kind} {have} key {key}"));
             ctx.insert("source".into(), source.clone());
-            code_hit_with(
-                cat,
-                set,
-                "CFG001",
+            set.add_code("CFG001",
                 subject.clone(),
+                Origin::Cluster,
                 format!(
                     "{source} names CA {want} (key {want_key}); pod {pod} mounts {kind} {have} (key {key})"
                 ),
@@ -263,11 +257,10 @@ fn config_drift(cat: &Catalogue, ev: &Evidence, set: &mut FindingSet) {
         if &want != have {
             let mut c = ctx.clone();
             c.insert("source".into(), source.clone());
-            code_hit_with(
-                cat,
-                set,
+            set.add_code(
                 "CFG002",
                 subject.clone(),
+                Origin::Cluster,
                 format!("{source} sets {key}={want}; db-init of {pod} runs with {var}={have}"),
                 c,
                 vec![
@@ -551,52 +544,6 @@ fn defaults(ev: &Evidence) -> BTreeMap<String, String> {
         d.insert("ca_create".into(), create_kind(k).into());
     }
     d
-}
-
-/// Like [`code_hit`], with captures that identify the root cause (the rule's `vars`).
-fn code_hit_with(
-    cat: &Catalogue,
-    set: &mut FindingSet,
-    id: &str,
-    subject: Option<Subject>,
-    text: String,
-    context: BTreeMap<String, String>,
-    captures: Vec<(String, String)>,
-) {
-    let Some(rule) = cat.index_of(id) else {
-        return;
-    };
-    set.add(Hit::single(
-        rule,
-        captures,
-        subject,
-        Origin::Cluster,
-        text,
-        context,
-    ));
-}
-
-/// Adds a finding raised by code (the rule's metadata still comes from the catalogue).
-pub fn code_hit(
-    cat: &Catalogue,
-    set: &mut FindingSet,
-    id: &str,
-    subject: Option<Subject>,
-    origin: Origin,
-    text: String,
-    context: BTreeMap<String, String>,
-) {
-    let Some(rule) = cat.index_of(id) else {
-        return;
-    };
-    set.add(Hit::single(
-        rule,
-        Vec::new(),
-        subject,
-        origin,
-        text,
-        context,
-    ));
 }
 
 fn event_hits(

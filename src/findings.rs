@@ -224,6 +224,23 @@ impl<'c> FindingSet<'c> {
         merge_evidence(&mut b.evidence, hit.evidence);
     }
 
+    /// Adds a finding raised by code (the rule's metadata still comes from the
+    /// catalogue); `captures` are the values of the rule's `vars` that identify the root
+    /// cause. An ID missing from the catalogue adds nothing.
+    pub fn add_code(
+        &mut self,
+        id: &str,
+        subject: Option<Subject>,
+        origin: Origin,
+        text: String,
+        context: BTreeMap<String, String>,
+        captures: Vec<(String, String)>,
+    ) {
+        if let Some(rule) = self.cat.index_of(id) {
+            self.add(Hit::single(rule, captures, subject, origin, text, context));
+        }
+    }
+
     /// The rule IDs already raised for a pod.
     pub fn ids_for_pod(&self, namespace: &str, name: &str) -> Vec<&str> {
         let s = Subject::Pod {

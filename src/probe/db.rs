@@ -57,6 +57,28 @@ enum ConnErr {
     Other(String),
 }
 
+/// Connects within `limit` and drives the connection in the background.
+async fn login<T>(
+    pc: &tokio_postgres::Config,
+    tls: T,
+    limit: std::time::Duration,
+) -> Result<Client, ConnErr>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    match timeout(limit, pc.connect(tls)).await {
+        Ok(Ok((client, conn))) => {
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            Ok(client)
+        }
+        Ok(Err(e)) => Err(ConnErr::Pg(e)),
+        Err(_) => Err(ConnErr::Timeout),
+    }
+}
+
 /// Stage 6: a real login. Returns the client for the later stages.
 pub(crate) async fn connect_stage(
     cfg: &ProbeConfig,
@@ -91,32 +113,11 @@ pub(crate) async fn connect_stage(
     let limit = cfg.connect_timeout;
     let res: Result<Client, ConnErr> = if tls {
         match tls_connector(cfg, verify) {
-            Ok(c) => {
-                let mk = postgres_native_tls::MakeTlsConnector::new(c);
-                match timeout(limit, pc.connect(mk)).await {
-                    Ok(Ok((client, conn))) => {
-                        tokio::spawn(async move {
-                            let _ = conn.await;
-                        });
-                        Ok(client)
-                    }
-                    Ok(Err(e)) => Err(ConnErr::Pg(e)),
-                    Err(_) => Err(ConnErr::Timeout),
-                }
-            }
+            Ok(c) => login(&pc, postgres_native_tls::MakeTlsConnector::new(c), limit).await,
             Err(e) => Err(ConnErr::Other(e)),
         }
     } else {
-        match timeout(limit, pc.connect(NoTls)).await {
-            Ok(Ok((client, conn))) => {
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-                Ok(client)
-            }
-            Ok(Err(e)) => Err(ConnErr::Pg(e)),
-            Err(_) => Err(ConnErr::Timeout),
-        }
+        login(&pc, NoTls, limit).await
     };
     let took = t0.elapsed();
     match res {
