@@ -1,4 +1,4 @@
-//! Live collection wall time: `collect::collect` against the project's bundle server
+//! Live collection wall time: `sources::live::collect` against the project's bundle server
 //! (`serve`) on generated DSSC-like installs of 20 and 200 pods, with 0 and 20 ms added
 //! before every response, compared in the same run with a sequential baseline doing what
 //! the vendor's `collect-logs.sh` does: ~13 list calls one after another, then for every
@@ -20,10 +20,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use dssc_doctor::analysis::scan::Scanner;
 use dssc_doctor::catalogue::Catalogue;
-use dssc_doctor::collect::{self, Options};
-use dssc_doctor::scan::Scanner;
 use dssc_doctor::serve::{self, BundleApi, ServerHandle};
+use dssc_doctor::sources::live::{self, Options};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{
     ConfigMap, Event, Namespace, Node, Pod, Secret, Service, ServiceAccount,
@@ -662,7 +662,7 @@ async fn doctor_run(api: &Arc<BundleApi>, latency: Duration, concurrency: usize)
         ..Options::default()
     };
     let t = Instant::now();
-    let ev = collect::collect(&c, NS, "bench", &opts, &cat, &scanner)
+    let ev = live::collect(&c, NS, "bench", &opts, &cat, &scanner)
         .await
         .expect("collect");
     let ms = t.elapsed().as_secs_f64() * 1e3;

@@ -7,8 +7,8 @@
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::time::Instant;
 
+use dssc_doctor::analysis::scan::Scanner;
 use dssc_doctor::catalogue::{Catalogue, Source};
-use dssc_doctor::scan::Scanner;
 
 fn main() {
     let mb: usize = std::env::var("DSSC_BENCH_MB")

@@ -1,25 +1,21 @@
 //! dssc-doctor: diagnoses failed Deep Security Smart Check installations.
 //!
-//! Evidence (a support bundle, a log, the live cluster) goes through one pipeline of
-//! checks (`checks`), driven by a declarative catalogue (`catalogue`, `checks/*.toml`),
-//! into findings (`findings`) that are rendered as a report (`report`).
+//! Layers point one way: `main` → [`cli`] (every clap type) → [`commands`] (one module
+//! per subcommand, the one async runtime, output) → the engine ([`preflight`],
+//! [`serve`], [`sources`], [`analysis`], [`probe`], [`netpol`], [`settings`],
+//! [`report`]) → the model ([`model`], [`catalogue`], [`redact`]). Nothing below
+//! `commands` knows the command line: engine entry points take plain option structs.
 
-pub mod app;
-pub mod bundle;
+pub mod analysis;
 pub mod catalogue;
-pub mod checks;
 pub mod cli;
-pub mod collect;
-pub mod discover;
-pub mod evidence;
-pub mod findings;
-pub mod helm;
-pub mod input;
+pub mod commands;
+pub mod model;
 pub mod netpol;
 pub mod preflight;
 pub mod probe;
 pub mod redact;
 pub mod report;
-pub mod scan;
 pub mod serve;
-pub mod values;
+pub mod settings;
+pub mod sources;

@@ -1,7 +1,7 @@
 //! `kubectl-dssc_doctor`: parses the command line, runs it, maps errors to exit codes.
 
 use clap::Parser;
-use dssc_doctor::{app, cli::Cli, input::InputError};
+use dssc_doctor::{cli::Cli, commands, model::error::InputError};
 
 fn main() {
     let cli = match Cli::try_parse() {
@@ -12,7 +12,7 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let code = match app::run(cli) {
+    let code = match commands::run(cli) {
         Ok(code) => code,
         Err(e) if e.downcast_ref::<InputError>().is_some() => {
             eprintln!("error: {e}");

@@ -334,7 +334,7 @@ pub fn redact_json_strings(v: &mut serde_json::Value) {
 /// evidence texts (a log line, an event message) and its subjects. The rule's own
 /// text (why, fix) is left alone: fixes show commands like
 /// `--set db.password="$DB_PASSWORD"` on purpose.
-pub fn redact_finding(f: &mut crate::findings::Finding) {
+pub fn redact_finding(f: &mut crate::model::findings::Finding) {
     for e in &mut f.evidence {
         if let Cow::Owned(r) = redact_text(&e.text) {
             e.text = r;
@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn finding_quotes_masked_fix_kept() {
-        use crate::findings::{Evidence, Finding, Origin};
+        use crate::model::findings::{Evidence, Finding, Origin};
         let fix = r#"helm upgrade -f overrides.yaml --set db.password="$DB_PASSWORD""#;
         let mut f = Finding {
             id: "AUTH001".into(),

@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use dssc_doctor::bundle::{self, InputKind};
 use dssc_doctor::serve::{self, BundleApi, ServerHandle};
+use dssc_doctor::sources::{self, InputKind};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-dssc_doctor");
@@ -154,7 +154,7 @@ fn comparable(report: &Value) -> Value {
             let bundle_file_only = f["subjects"].as_array().is_some_and(|s| {
                 !s.is_empty()
                     && s.iter()
-                        .all(|x| x.as_str().and_then(bundle::bundle_rel).is_some())
+                        .all(|x| x.as_str().and_then(sources::bundle_rel).is_some())
             });
             !(f["id"] == "DOC001" && bundle_file_only)
         })
@@ -208,7 +208,7 @@ fn object_names(path: &Path) -> Vec<(String, BTreeSet<(String, String)>)> {
 fn bundle_files(path: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     if path.is_dir() {
-        bundle::walk(path, &InputKind::BundleDir, |rel, r| {
+        sources::walk(path, &InputKind::BundleDir, |rel, r| {
             let mut data = Vec::new();
             r.read_to_end(&mut data)?;
             out.push((rel.to_string(), data));
@@ -264,7 +264,7 @@ fn bundle_of_a_served_bundle_round_trips() {
             assert!(!x.exists() && !d.exists());
             assert!(String::from_utf8_lossy(&o.stderr).contains("not both"));
         }
-        assert_eq!(bundle::classify(&out).unwrap(), InputKind::BundleTarGz);
+        assert_eq!(sources::classify(&out).unwrap(), InputKind::BundleTarGz);
         let first = analyze_json(&out);
         assert_eq!(
             comparable(&first),

@@ -6,12 +6,12 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use base64::Engine as _;
-use dssc_doctor::app::build_report;
-use dssc_doctor::bundle::{self, InputKind};
+use dssc_doctor::analysis::build_report;
+use dssc_doctor::analysis::scan::Scanner;
 use dssc_doctor::catalogue::Catalogue;
-use dssc_doctor::evidence::{Evidence, Log};
-use dssc_doctor::helm;
-use dssc_doctor::scan::Scanner;
+use dssc_doctor::model::evidence::{Evidence, Log};
+use dssc_doctor::settings::helm;
+use dssc_doctor::sources::{self, InputKind};
 use k8s_openapi::api::core::v1::{EnvVar, Secret};
 
 const PW: &str = "S3cr3t-Planted-Pw!";
@@ -47,12 +47,12 @@ fn release_secret() -> Secret {
 }
 
 fn load(path: &Path, cat: &Catalogue) -> Evidence {
-    let kind = bundle::classify(path).unwrap();
+    let kind = sources::classify(path).unwrap();
     assert!(matches!(
         kind,
         InputKind::BundleDir | InputKind::BundleTarGz
     ));
-    bundle::load(path, &kind, cat, &Scanner::new(cat), true).unwrap()
+    sources::load(path, &kind, cat, &Scanner::new(cat), true).unwrap()
 }
 
 /// The multi bundle with the password planted everywhere.
@@ -155,7 +155,7 @@ fn planted_password_appears_nowhere() {
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("bundle.tar.gz");
-    bundle::write(&ev, &report, &out).unwrap();
+    sources::write(&ev, &report, &out).unwrap();
     let files = entries(&out);
     assert!(files.len() > 10, "{} files", files.len());
     let needles = [PW.as_bytes().to_vec(), b64(PW.as_bytes()).into_bytes()];
@@ -213,7 +213,7 @@ fn planted_password_appears_nowhere() {
 
     // Read back, as tar.gz and as a directory.
     let ddir = dir.path().join("bundle-dir");
-    bundle::write(&ev, &report, &ddir).unwrap();
+    sources::write(&ev, &report, &ddir).unwrap();
     for path in [out.as_path(), ddir.as_path()] {
         let back = load(path, &cat);
         assert_eq!(back.pods.len(), ev.pods.len());
@@ -247,7 +247,7 @@ fn multi_round_trips_to_the_same_findings() {
         build_report(&cat, &load(Path::new(MULTI), &cat)).render(dssc_doctor::report::Format::Json);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("multi.tgz");
-    bundle::write(&ev, &report, &out).unwrap();
+    sources::write(&ev, &report, &out).unwrap();
     let back = load(&out, &cat);
     assert_eq!(back.logs.len(), ev.logs.len());
     assert_eq!(findings_json(&cat, back), findings_json(&cat, ev));

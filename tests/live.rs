@@ -10,12 +10,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dssc_doctor::app::build_report;
-use dssc_doctor::bundle;
+use dssc_doctor::analysis::build_report;
+use dssc_doctor::analysis::scan::Scanner;
 use dssc_doctor::catalogue::Catalogue;
-use dssc_doctor::collect::{self, Options};
-use dssc_doctor::scan::Scanner;
 use dssc_doctor::serve::{self, BundleApi};
+use dssc_doctor::sources;
+use dssc_doctor::sources::live::{self, Options};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-dssc_doctor");
@@ -27,8 +27,8 @@ fn bundle_path(name: &str) -> String {
 fn analyze_json(path: &str) -> Value {
     let cat = Catalogue::builtin().unwrap();
     let scanner = Scanner::new(&cat);
-    let kind = bundle::classify(Path::new(path)).unwrap();
-    let ev = bundle::load(Path::new(path), &kind, &cat, &scanner, false).unwrap();
+    let kind = sources::classify(Path::new(path)).unwrap();
+    let ev = sources::load(Path::new(path), &kind, &cat, &scanner, false).unwrap();
     serde_json::to_value(build_report(&cat, &ev)).unwrap()
 }
 
@@ -43,7 +43,7 @@ async fn live_json(api: BundleApi, opts: Options) -> Value {
     .await
     .unwrap();
     let client = kube::Client::try_from(h.kube_config().unwrap()).unwrap();
-    let ev = collect::collect(&client, "trendmicro", "test", &opts, &cat, &scanner)
+    let ev = live::collect(&client, "trendmicro", "test", &opts, &cat, &scanner)
         .await
         .unwrap();
     let v = serde_json::to_value(build_report(&cat, &ev)).unwrap();

@@ -111,7 +111,7 @@ fn result(r: &ProbeResult, stage: &str) -> StageResult {
 /// The fixes of the rendered findings, for assertions on the names they contain.
 fn fixes(c: &ProbeConfig, r: &ProbeResult, id: &str) -> String {
     let cat = Catalogue::builtin().unwrap();
-    let rep = probe::command::build_report(&cat, c, r, Some("trendmicro".into()), None);
+    let rep = probe::report::standalone(&cat, c, r, Some("trendmicro".into()), None);
     let f = rep
         .findings
         .iter()

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::{ProbeConfig, SslMode};
-use crate::evidence::Evidence;
+use crate::model::evidence::Evidence;
 
 /// How a discovered probe runs.
 #[derive(Clone, Debug)]
@@ -159,7 +159,7 @@ fn ca(ev: &Evidence, notes: &mut Vec<String>) -> (Option<Vec<u8>>, Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::SourceKind;
+    use crate::model::evidence::SourceKind;
     use crate::redact::Sensitive;
     use k8s_openapi::api::core::v1::ConfigMap;
 

@@ -13,11 +13,11 @@
 //! classification, readiness), [`latency`] (samples and percentiles).
 
 pub mod cert;
-pub mod command;
 pub mod db;
 pub mod discovered;
 pub mod latency;
 pub mod net;
+pub mod report;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -28,14 +28,14 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::catalogue::Catalogue;
-use crate::findings::{FindingSet, Hit, Origin, Subject};
+use crate::model::findings::{FindingSet, Hit, Origin, Subject};
 use crate::report::{CheckLine, Report};
 
 pub use discovered::{from_evidence, DiscoverOptions};
 pub use latency::Stats;
 
 /// libpq's `sslmode` values (db.tls.mode takes disable, require, verify-ca, verify-full).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SslMode {
     Disable,
@@ -82,7 +82,17 @@ impl SslMode {
 impl std::str::FromStr for SslMode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        <SslMode as clap::ValueEnum>::from_str(s, true)
+        [
+            SslMode::Disable,
+            SslMode::Allow,
+            SslMode::Prefer,
+            SslMode::Require,
+            SslMode::VerifyCa,
+            SslMode::VerifyFull,
+        ]
+        .into_iter()
+        .find(|m| m.as_str().eq_ignore_ascii_case(s.trim()))
+        .ok_or_else(|| format!("invalid sslmode '{s}'"))
     }
 }
 
@@ -628,7 +638,7 @@ mod tests {
                 namespace: "trendmicro".into(),
                 name: "auth-1".into(),
             }),
-            evidence: crate::findings::Evidence {
+            evidence: crate::model::findings::Evidence {
                 source: Origin::Log,
                 text: "x509: cannot validate certificate for 10.0.0.5 because it doesn't contain any IP SANs".into(),
                 count: 3,

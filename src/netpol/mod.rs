@@ -29,8 +29,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::catalogue::Catalogue;
-use crate::findings::{FindingSet, Hit, Origin, Subject};
-use crate::values::Values;
+use crate::model::findings::{FindingSet, Hit, Origin, Subject};
+use crate::settings::Values;
 
 pub type Labels = BTreeMap<String, String>;
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::evidence::{has_db_init, is_db_init, pod_name, Evidence};
+use crate::model::evidence::{has_db_init, is_db_init, pod_name, Evidence};
 
 /// The chart's default release name.
 pub const DEFAULT_RELEASE: &str = "deepsecurity-smartcheck";

@@ -1,11 +1,20 @@
 //! The command line: one clap definition that produces `--help`, the man page
-//! (`man/kubectl-dssc_doctor.1`) and the parsed arguments.
+//! (`man/kubectl-dssc_doctor.1`), the shell completions and the parsed arguments. Every
+//! clap type lives under this module; the engine below never sees one.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
+
+mod duration;
+mod preflight;
+mod probe;
+
+pub use duration::{parse_duration, parse_timeout};
+pub use preflight::PreflightArgs;
+pub use probe::{LatencyArgs, ProbeArgs, SslModeArg};
 
 const AFTER_HELP: &str = "\
 Exit status:
@@ -112,7 +121,7 @@ pub enum Output {
 }
 
 fn parse_output(s: &str) -> Result<Output, String> {
-    if let Ok(f) = Format::from_str(s, true) {
+    if let Some(f) = parse_format(s) {
         return Ok(Output::Format(f));
     }
     if s.ends_with(".tar.gz") || s.ends_with(".tgz") || s.contains('/') {
@@ -121,6 +130,19 @@ fn parse_output(s: &str) -> Result<Output, String> {
     Err(format!(
         "unknown output format {s:?}: use text, json, markdown or junit (or, for bundle, a FILE.tar.gz)"
     ))
+}
+
+/// A report format by name, as `-o` takes it (any case).
+fn parse_format(s: &str) -> Option<Format> {
+    [
+        ("text", Format::Text),
+        ("json", Format::Json),
+        ("markdown", Format::Markdown),
+        ("junit", Format::Junit),
+    ]
+    .into_iter()
+    .find(|(name, _)| name.eq_ignore_ascii_case(s))
+    .map(|(_, f)| f)
 }
 
 impl Global {
@@ -158,10 +180,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Probe the database stage by stage: DNS, TCP, SSLRequest, TLS, certificate, login,
     /// readiness and latency.
-    Probe(crate::probe::command::ProbeArgs),
+    Probe(ProbeArgs),
     /// Before `helm install`: check overrides.yaml, the cluster (namespace, CA
     /// ConfigMap/Secret, NetworkPolicies) and the database as the pods will see them.
-    Preflight(crate::preflight::PreflightArgs),
+    Preflight(PreflightArgs),
 }
 
 /// The overrides.yaml the install used (or is meant to use): its DB settings take
@@ -218,60 +240,4 @@ pub struct ServeArgs {
     /// to them (comma-separated plural names, e.g. secrets,nodes).
     #[arg(long, value_name = "RESOURCES", value_delimiter = ',')]
     pub forbid: Vec<String>,
-}
-
-/// Parses a duration the way kubectl's flags take them: `250ms`, `1.5s`, `2m`, `20us`;
-/// a bare number is seconds. 0 to 1 hour.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration '{s}' (e.g. 500ms, 5s, 2m)"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1e3,
-        "us" | "µs" => n / 1e6,
-        "ns" => n / 1e9,
-        "m" => n * 60.0,
-        u => {
-            return Err(format!(
-                "invalid duration unit '{u}' in '{s}' (use ns, us, ms, s or m)"
-            ))
-        }
-    };
-    if !secs.is_finite() || !(0.0..=3600.0).contains(&secs) {
-        return Err(format!("duration '{s}' out of range (0 to 1h)"));
-    }
-    Ok(std::time::Duration::from_secs_f64(secs))
-}
-
-/// A [`parse_duration`] that must not be zero: every network operation has a limit.
-pub fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
-    match parse_duration(s)? {
-        d if d.is_zero() => Err(format!("timeout '{s}' must be more than 0")),
-        d => Ok(d),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("20ms").unwrap(), Duration::from_millis(20));
-        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
-        assert!(parse_duration("5h").is_err());
-        assert!(parse_duration("fast").is_err());
-        assert!(parse_timeout("0s").is_err());
-        assert_eq!(parse_timeout("5s").unwrap(), Duration::from_secs(5));
-    }
 }

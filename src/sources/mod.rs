@@ -4,6 +4,9 @@
 //! doctor's own `dssc/` files. Reading streams logs through the scanner; unknown files
 //! and fields are ignored, so bundles of other tools load too.
 
+pub mod live;
+pub mod logfile;
+
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -11,10 +14,10 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 use serde::de::DeserializeOwned;
 
+use crate::analysis::scan::Scanner;
 use crate::catalogue::Catalogue;
-use crate::evidence::{Evidence, Log, Setting, SourceKind};
-use crate::input::InputError;
-use crate::scan::Scanner;
+use crate::model::error::InputError;
+use crate::model::evidence::{Evidence, Log, Setting, SourceKind};
 
 /// What a path given to `analyze` holds.
 #[derive(Debug, PartialEq, Eq)]
@@ -303,7 +306,8 @@ pub fn load(
                 }
             }
             ["dssc", "helm-release.json"] => {
-                if let Some(h) = read_json::<crate::evidence::HelmRelease>(&mut ev, rel, r)? {
+                if let Some(h) = read_json::<crate::model::evidence::HelmRelease>(&mut ev, rel, r)?
+                {
                     ev.helm = Some(h);
                 }
             }
@@ -313,7 +317,8 @@ pub fn load(
                 }
             }
             ["dssc", "skipped.json"] => {
-                if let Some(v) = read_json::<Vec<crate::evidence::Skipped>>(&mut ev, rel, r)? {
+                if let Some(v) = read_json::<Vec<crate::model::evidence::Skipped>>(&mut ev, rel, r)?
+                {
                     ev.skipped.extend(v);
                 }
             }
@@ -337,7 +342,7 @@ pub fn load(
             b.previous,
         ))
     });
-    crate::discover::from_pods(&mut ev);
+    crate::settings::pod_env::from_pods(&mut ev);
     Ok(ev)
 }
 
@@ -772,10 +777,10 @@ fn bundle_files(
         "dssc/source.json".into(),
         serde_json::to_vec_pretty(&source)?,
     ));
-    let skipped: Vec<crate::evidence::Skipped> = ev
+    let skipped: Vec<crate::model::evidence::Skipped> = ev
         .skipped
         .iter()
-        .map(|s| crate::evidence::Skipped {
+        .map(|s| crate::model::evidence::Skipped {
             what: red(&s.what),
             why: red(&s.why),
         })

@@ -3,15 +3,18 @@
 //! loops, unreadable evidence) are code here. The order follows the vendor's guide:
 //! a pod's events first, its db-init log when no event explains it.
 
+pub mod scan;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Event;
 
 use crate::catalogue::{Catalogue, Severity, Source};
-use crate::discover::{self, CHART, DEFAULT_RELEASE};
-use crate::evidence::{pod_row, Evidence, PodRow};
-use crate::findings::{self, Finding, FindingSet, Hit, Origin, Subject};
+use crate::model::evidence::{pod_row, Evidence, PodRow};
+use crate::model::findings::{self, Finding, FindingSet, Hit, Origin, Subject};
 use crate::probe::{self, ProbeResult};
+use crate::report::{Report, SourceInfo};
+use crate::settings::pod_env::{self, CHART, DEFAULT_RELEASE};
 
 /// What the pipeline concluded.
 pub struct Outcome {
@@ -47,7 +50,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
                     p.metadata.namespace.clone().unwrap_or_default(),
                     p.metadata.name.clone().unwrap_or_default(),
                 ),
-                ca_context(ev, discover::pod_context(p)),
+                ca_context(ev, pod_env::pod_context(p)),
             )
         })
         .collect();
@@ -120,7 +123,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
     // 4. Code checks on pod state.
     for (p, row) in dssc.iter().zip(&pods) {
         let ns = row.namespace.clone();
-        let ctx = discover::pod_context(p);
+        let ctx = pod_env::pod_context(p);
         if row.in_init && !row.ok && !set.explains_pod(&ns, &row.name, Severity::Warn) {
             set.add_code(
                 "POD001",
@@ -209,25 +212,25 @@ fn config_drift(ev: &Evidence, set: &mut FindingSet) {
     let Some(p) = ev
         .dssc_pods()
         .into_iter()
-        .find(|p| crate::evidence::has_db_init(p))
+        .find(|p| crate::model::evidence::has_db_init(p))
     else {
         return;
     };
-    let pod = crate::evidence::pod_name(p).to_string();
-    let ns = crate::evidence::pod_ns(p).to_string();
+    let pod = crate::model::evidence::pod_name(p).to_string();
+    let ns = crate::model::evidence::pod_ns(p).to_string();
     let configured = |key: &str| {
         ev.settings
             .get(key)
             .filter(|s| !s.from.starts_with("pod "))
             .map(|s| (s.value.clone(), s.from.clone()))
     };
-    let mut ctx = discover::pod_context(p);
+    let mut ctx = pod_env::pod_context(p);
     let subject = Some(Subject::Pod {
         namespace: ns.clone(),
         name: pod.clone(),
     });
     if let (Some((want, source)), Some((kind, have, key))) =
-        (configured("ca_name"), discover::pod_ca_ref(p))
+        (configured("ca_name"), pod_env::pod_ca_ref(p))
     {
         let want_key = configured("ca_key").map(|(k, _)| k).unwrap_or_default();
         if want != have || (!want_key.is_empty() && want_key != key) {
@@ -245,7 +248,7 @@ fn config_drift(ev: &Evidence, set: &mut FindingSet) {
             );
         }
     }
-    let env = discover::db_init_env(p);
+    let env = pod_env::db_init_env(p);
     for (key, var) in [
         ("host", "PGHOST"),
         ("port", "PGPORT"),
@@ -384,7 +387,7 @@ fn ca_context(ev: &Evidence, mut ctx: BTreeMap<String, String>) -> BTreeMap<Stri
             }
             if !keys.contains(&key) {
                 let known: Vec<&str> = keys.iter().map(String::as_str).collect();
-                let closest = crate::values::did_you_mean(&key, &known)
+                let closest = crate::settings::did_you_mean(&key, &known)
                     .or_else(|| (known.len() == 1).then(|| known[0]));
                 if let Some(c) = closest {
                     ctx.insert("closest".into(), c.to_string());
@@ -628,6 +631,37 @@ fn event_hits(
             break;
         }
     }
+}
+
+/// Runs the checks and assembles the report.
+pub fn build_report(cat: &Catalogue, ev: &Evidence) -> Report {
+    build_report_with_probe(cat, ev, None)
+}
+
+/// Runs the checks with a probe's findings merged in, and assembles the report (the
+/// probe's stages as `database` check lines, its JSON as `probe`).
+pub fn build_report_with_probe(
+    cat: &Catalogue,
+    ev: &Evidence,
+    probe: Option<&ProbeResult>,
+) -> Report {
+    let out = run_with_probe(cat, ev, probe);
+    let mut r = Report::new(
+        SourceInfo {
+            kind: ev.kind,
+            origin: ev.origin.clone(),
+            namespace: ev.namespace.clone(),
+            release: ev.release.clone(),
+        },
+        out.findings,
+    );
+    r.settings = ev.settings.clone();
+    r.pods = out.pods;
+    r.skipped = ev.skipped.clone();
+    if let Some(res) = probe {
+        crate::probe::attach(&mut r, res);
+    }
+    r
 }
 
 #[cfg(test)]

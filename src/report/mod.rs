@@ -9,13 +9,14 @@ use colored::Colorize;
 use serde::Serialize;
 
 use crate::catalogue::Severity;
-use crate::evidence::{PodRow, Setting, Skipped, SourceKind};
-use crate::findings::Finding;
+use crate::model::evidence::{PodRow, Setting, Skipped, SourceKind};
+use crate::model::findings::Finding;
 
 /// Version of the JSON report schema; bumped only on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// The report formats; each has its renderer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,

@@ -6,9 +6,9 @@
 //!
 //! ```no_run
 //! # use std::path::PathBuf;
-//! # fn main() -> Result<(), dssc_doctor::input::InputError> {
-//! let v = dssc_doctor::values::load(&[PathBuf::from("overrides.yaml")], &["db.port=5433".into()])?;
-//! for issue in dssc_doctor::values::check(&v) {
+//! # fn main() -> Result<(), dssc_doctor::model::error::InputError> {
+//! let v = dssc_doctor::settings::load(&[PathBuf::from("overrides.yaml")], &["db.port=5433".into()])?;
+//! for issue in dssc_doctor::settings::check(&v) {
 //!     println!("{} {}: {}", issue.id, issue.subject, issue.evidence);
 //! }
 //! # Ok(()) }
@@ -16,6 +16,9 @@
 //!
 //! The database password is kept out of every `Debug` output and evidence text; the only
 //! way to read it is [`Values::password`].
+
+pub mod helm;
+pub mod pod_env;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,8 +28,8 @@ use std::path::PathBuf;
 use serde_yaml::{Mapping, Value};
 
 use crate::catalogue::Catalogue;
-use crate::findings::{FindingSet, Hit, Origin, Subject};
-use crate::input::InputError;
+use crate::model::error::InputError;
+use crate::model::findings::{FindingSet, Hit, Origin, Subject};
 use crate::redact::HIDDEN;
 
 /// PostgreSQL's port, the chart's default for `db.port`.
@@ -853,7 +856,7 @@ impl Reader<'_> {
             Value::Number(n) => n.to_string(),
             _ => String::new(),
         };
-        if is_go_duration(&s) {
+        if crate::model::duration::is_go_duration(&s) {
             Some(s)
         } else {
             self.wrong(
@@ -893,37 +896,6 @@ fn port_of(v: &Value) -> Option<u16> {
         _ => return None,
     };
     u16::try_from(n).ok().filter(|p| *p > 0)
-}
-
-/// Go's `time.ParseDuration` syntax: `0`, or one or more `<number><unit>`.
-fn is_go_duration(s: &str) -> bool {
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if s == "0" {
-        return true;
-    }
-    let mut rest = s;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let num = &rest[..num_end];
-        if num.is_empty() || num == "." || num.matches('.').count() > 1 {
-            return false;
-        }
-        rest = &rest[num_end..];
-        let unit = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
-            .into_iter()
-            .filter(|u| rest.starts_with(u))
-            .max_by_key(|u| u.len());
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
-    }
-    true
 }
 
 /// Parses one `--set` argument with Helm's syntax: `a.b=c,d=e`, `\` escapes the next
@@ -1338,6 +1310,24 @@ pub fn add_findings(cat: &Catalogue, set: &mut FindingSet, values: &Values, issu
             context.clone(),
         ));
     }
+}
+
+/// Records the settings of a values file over those from other sources.
+pub fn apply_values(ev: &mut crate::model::evidence::Evidence, values: &Values) {
+    let from = format!("values {}", values.sources().join(", "));
+    for (k, v) in values.db_settings().pairs() {
+        ev.settings.insert(
+            k.to_string(),
+            crate::model::evidence::Setting {
+                value: v,
+                from: from.clone(),
+            },
+        );
+    }
+    if let Some(pw) = values.password() {
+        ev.db_password = Some(crate::redact::Sensitive::new(pw));
+    }
+    ev.values = Some(values.redacted_json());
 }
 
 #[cfg(test)]
@@ -1772,16 +1762,6 @@ mod tests {
     fn external_database_without_user() {
         let v = load_fixture(&["good.yaml"], &["db.user=null"]);
         assert_eq!(ids(&v), vec![pair("VAL020", "db.user")]);
-    }
-
-    #[test]
-    fn go_durations() {
-        for ok in ["10m", "1h30m", "90s", "0", "1.5h", "300ms"] {
-            assert!(is_go_duration(ok), "{ok}");
-        }
-        for bad in ["", "10", "ten minutes", "1d", "m", "1..5s"] {
-            assert!(!is_go_duration(bad), "{bad}");
-        }
     }
 
     #[test]

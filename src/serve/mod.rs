@@ -31,8 +31,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::bundle::{self, InputKind};
-use crate::input::InputError;
+use crate::model::error::InputError;
+use crate::sources::{self, InputKind};
 
 /// A resource the server knows: where it lives in the API and in the bundle.
 #[derive(Debug)]
@@ -479,7 +479,7 @@ pub struct BundleApi {
 impl BundleApi {
     /// Reads every file of a bundle (directory or tar.gz) into memory.
     pub fn load(path: &Path) -> anyhow::Result<BundleApi> {
-        let kind = bundle::classify(path)?;
+        let kind = sources::classify(path)?;
         if !matches!(kind, InputKind::BundleDir | InputKind::BundleTarGz) {
             return Err(InputError::new(format!(
                 "{}: not a support bundle (a directory with cluster-resources/ or a .tar.gz of one)",
@@ -488,7 +488,7 @@ impl BundleApi {
             .into());
         }
         let mut files = Vec::new();
-        bundle::walk(path, &kind, |rel, r| {
+        sources::walk(path, &kind, |rel, r| {
             let mut buf = Vec::new();
             r.take(MAX_FILE).read_to_end(&mut buf)?;
             files.push((rel.to_string(), buf));
@@ -704,7 +704,7 @@ impl BundleApi {
                     ics.iter().any(|c| {
                         c.get("name")
                             .and_then(Value::as_str)
-                            .is_some_and(crate::evidence::is_db_init)
+                            .is_some_and(crate::model::evidence::is_db_init)
                     })
                 })
         });
@@ -1286,7 +1286,7 @@ fn pod_cells(o: &Value, now: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
     let (ready, st, restarts) =
         match serde_json::from_value::<k8s_openapi::api::core::v1::Pod>(o.clone()) {
             Ok(p) => {
-                let r = crate::evidence::pod_row(&p);
+                let r = crate::model::evidence::pod_row(&p);
                 (r.ready, r.status, r.restarts.to_string())
             }
             Err(_) => ("0/0".into(), field_str(o, "status.phase"), "0".into()),
@@ -1857,66 +1857,6 @@ async fn handle(
         hyper::header::HeaderValue::from_static(reply.content_type),
     );
     resp
-}
-
-/// `serve`: loads the bundle, serves it, writes a kubeconfig and waits for Ctrl-C.
-pub fn run_cli(g: &crate::cli::Global, a: &crate::cli::ServeArgs) -> anyhow::Result<i32> {
-    let mut api = BundleApi::load(&a.bundle)?;
-    api.forbidden = a.forbid.iter().cloned().collect();
-    for (what, why) in &api.skipped {
-        eprintln!("warning: {what}: {why}");
-    }
-    let ip: IpAddr = a
-        .address
-        .parse()
-        .map_err(|_| InputError::new(format!("--address {}: not an IP address", a.address)))?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    rt.block_on(async {
-        let namespace = g
-            .namespace
-            .clone()
-            .unwrap_or_else(|| api.default_namespace());
-        let (objects, logs) = (api.object_count(), api.log_count());
-        let handle = start(Arc::new(api), SocketAddr::new(ip, a.port), a.latency)
-            .await
-            .map_err(|e| InputError::new(format!("cannot listen on {ip}:{}: {e}", a.port)))?;
-        let kc = kubeconfig(handle.addr(), &namespace);
-        let (path, temporary) = match &a.kubeconfig_out {
-            Some(p) => (p.clone(), false),
-            None => (
-                std::env::temp_dir().join(format!(
-                    "dssc-doctor-serve-{}.kubeconfig",
-                    handle.addr().port()
-                )),
-                true,
-            ),
-        };
-        write_private(&path, &kc)
-            .map_err(|e| InputError::new(format!("{}: {e}", path.display())))?;
-        eprintln!(
-            "Serving {} ({objects} objects, {logs} logs) read-only at {}\n\
-             kubeconfig: {}\n  kubectl --kubeconfig {} get pods -n {namespace}\n\
-             Press Ctrl-C to stop.",
-            a.bundle.display(),
-            handle.url(),
-            path.display(),
-            path.display(),
-        );
-        let _ = tokio::signal::ctrl_c().await;
-        handle.shutdown().await;
-        if temporary {
-            let _ = std::fs::remove_file(&path);
-        }
-        Ok::<_, anyhow::Error>(())
-    })?;
-    Ok(0)
-}
-
-fn write_private(path: &Path, s: &str) -> io::Result<()> {
-    std::fs::write(path, s)
 }
 
 #[cfg(test)]

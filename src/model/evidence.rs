@@ -10,7 +10,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::version::Info;
 use serde::{Deserialize, Serialize};
 
-use crate::scan::LogScan;
+use crate::analysis::scan::LogScan;
 
 /// Where the evidence came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

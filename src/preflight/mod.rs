@@ -2,7 +2,7 @@
 //! before `helm install`, in four groups of pass/warn/fail/skip lines, then findings:
 //!
 //! * **values**: the merged overrides (malformed YAML is a usage error, exit 2) and the
-//!   checks on the values alone (`values::check`).
+//!   checks on the values alone (`settings::check`).
 //! * **cluster** (skipped under `--offline` or when the API server cannot be reached):
 //!   server version, nodes, the namespace, the CA ConfigMap/Secret and its key (MNT001 /
 //!   MNT002 before any pod fails) and the CA bundle itself (TLS007-009). All reads run
@@ -16,63 +16,35 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use clap::Args;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Secret};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{Api, ListParams};
 
 use crate::catalogue::{Catalogue, Severity};
-use crate::cli::Global;
-use crate::discover::{CHART, DEFAULT_RELEASE};
-use crate::evidence::{Setting, Skipped, SourceKind};
-use crate::findings::{FindingSet, Hit, Origin, Subject};
+use crate::model::evidence::{Setting, Skipped, SourceKind};
+use crate::model::findings::{FindingSet, Hit, Origin, Subject};
 use crate::netpol::{self, Peer, PodRef, DB_SERVICES};
 use crate::probe::{self, ProbeConfig, SslMode, VersionRange};
 use crate::report::{CheckLine, Report, SourceInfo};
-use crate::values::{self, CaKind, DbSettings, TlsMode, Values};
+use crate::settings::pod_env::{CHART, DEFAULT_RELEASE};
+use crate::settings::{self, CaKind, DbSettings, TlsMode, Values};
 
-/// Arguments of `preflight`.
-#[derive(Debug, Args)]
-#[command(after_help = "\
-Exit status: 0 every check passed, 4 warnings only, 3 at least one failure, 2 bad usage
-or unreadable values (malformed YAML is reported as file:line:column).
-
-Examples:
-  kubectl dssc-doctor preflight -f overrides.yaml -n trendmicro
-  kubectl dssc-doctor preflight -f overrides.yaml --set db.host=10.0.0.5 --offline
-  kubectl dssc-doctor preflight -f overrides.yaml -o junit > preflight.xml")]
-pub struct PreflightArgs {
-    /// Values file (overrides.yaml); several merge in order like helm's -f (- is stdin).
-    #[arg(short = 'f', long = "values", value_name = "FILE", required = true)]
-    pub files: Vec<PathBuf>,
-    /// A value in helm's --set syntax (db.host=db.example.com), applied after the files.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
-    /// Check the values only: no cluster reads, no network checks, no database probe.
-    #[arg(long)]
+/// What a preflight run is told: how to reach the cluster, what to skip, and the
+/// probe's limits.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub cluster: crate::sources::live::Options,
+    /// Values only: no cluster reads, no network checks, no database probe.
     pub offline: bool,
-    /// Latency samples of the probe (0 skips the latency stage).
-    #[arg(long, default_value_t = 20)]
+    pub no_probe: bool,
+    /// How many values files and `--set` strings were merged (for the `load` line).
+    pub files: usize,
+    pub sets: usize,
     pub samples: usize,
-    #[command(flatten)]
-    pub latency: crate::probe::command::LatencyArgs,
-    /// Supported database server versions, MIN-MAX major versions.
-    #[arg(long, default_value = "9.6-13", value_parser = VersionRange::parse)]
+    pub latency: probe::LatencyThresholds,
     pub supported_versions: VersionRange,
-}
-
-/// Runs `preflight`: returns the rendered report and the exit code.
-pub fn run(g: &Global, a: &PreflightArgs, cat: &Catalogue) -> anyhow::Result<(String, i32)> {
-    let vals = values::load(&a.files, &a.sets)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let report = rt.block_on(preflight(g, a, cat, &vals));
-    let code = exit_code(&report);
-    Ok((report.render(g.format()), code))
 }
 
 /// 3 when a check failed or an error finding exists, else 4 with a warning, else 0.
@@ -136,23 +108,31 @@ fn severity_result(s: Severity) -> &'static str {
 }
 
 /// The whole run, as a report.
-pub async fn preflight(g: &Global, a: &PreflightArgs, cat: &Catalogue, vals: &Values) -> Report {
+pub async fn preflight(o: &Options, cat: &Catalogue, vals: &Values) -> Report {
     let settings = vals.db_settings();
-    let release = g.release.clone().unwrap_or_else(|| DEFAULT_RELEASE.into());
-    let timeout = g.cluster.timeout;
-    let client = if a.offline {
+    let release = o
+        .cluster
+        .release
+        .clone()
+        .unwrap_or_else(|| DEFAULT_RELEASE.into());
+    let timeout = o.cluster.timeout;
+    let client = if o.offline {
         None
     } else {
-        let opts = crate::app::cluster_options(g, false);
+        let opts = o.cluster.clone();
         Some(
-            crate::collect::client(&opts)
+            crate::sources::live::client(&opts)
                 .await
                 .map_err(|e| format!("{e:#}")),
         )
     };
     let namespace = match &client {
         Some(Ok((_, ns, _))) => ns.clone(),
-        _ => g.namespace.clone().unwrap_or_else(|| "default".into()),
+        _ => o
+            .cluster
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into()),
     };
     let mut context: BTreeMap<String, String> = settings
         .pairs()
@@ -172,7 +152,7 @@ pub async fn preflight(g: &Global, a: &PreflightArgs, cat: &Catalogue, vals: &Va
         release: release.clone(),
     };
 
-    values_group(&mut run, a, vals);
+    values_group(&mut run, o, vals);
 
     let mut cluster = None;
     match client {
@@ -203,10 +183,9 @@ pub async fn preflight(g: &Global, a: &PreflightArgs, cat: &Catalogue, vals: &Va
 
     let ca = cluster.as_ref().and_then(|c| c.ca.clone());
     let mut probe_json = None;
-    if !a.offline {
+    if !o.offline {
         network_group(&mut run, vals, &settings, cluster.as_ref(), timeout).await;
-        probe_json =
-            database_group(&mut run, a, g.probe.no_probe, timeout, vals, &settings, ca).await;
+        probe_json = database_group(&mut run, o, o.no_probe, timeout, vals, &settings, ca).await;
     }
 
     let mut defaults = run.context.clone();
@@ -256,7 +235,7 @@ pub async fn preflight(g: &Global, a: &PreflightArgs, cat: &Catalogue, vals: &Va
     report
 }
 
-fn values_group(run: &mut Run, a: &PreflightArgs, vals: &Values) {
+fn values_group(run: &mut Run, o: &Options, vals: &Values) {
     let sources = vals.sources();
     run.row(
         "values",
@@ -264,11 +243,11 @@ fn values_group(run: &mut Run, a: &PreflightArgs, vals: &Values) {
         "pass",
         format!(
             "{} file(s){}{}",
-            a.files.len(),
-            if a.sets.is_empty() {
+            o.files,
+            if o.sets == 0 {
                 String::new()
             } else {
-                format!(", {} --set", a.sets.len())
+                format!(", {} --set", o.sets)
             },
             if sources.is_empty() {
                 String::new()
@@ -278,8 +257,8 @@ fn values_group(run: &mut Run, a: &PreflightArgs, vals: &Values) {
         ),
         None,
     );
-    let issues = values::check(vals);
-    values::add_findings(run.cat, &mut run.set, vals, &issues);
+    let issues = settings::check(vals);
+    settings::add_findings(run.cat, &mut run.set, vals, &issues);
     if issues.is_empty() {
         run.row(
             "values",
@@ -536,7 +515,7 @@ fn map_read<T, U>(r: Read<Option<T>>, f: impl FnOnce(T) -> U) -> Read<Option<U>>
 pub fn closest_key<'k>(want: &str, keys: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
     keys.into_iter().min_by_key(|k| {
         let prefix = k.starts_with(want) || want.starts_with(*k);
-        (!prefix, values::osa_distance(want, k), k.len())
+        (!prefix, settings::osa_distance(want, k), k.len())
     })
 }
 
@@ -823,7 +802,7 @@ fn ssl_mode(m: TlsMode) -> SslMode {
 
 async fn database_group(
     run: &mut Run<'_>,
-    a: &PreflightArgs,
+    o: &Options,
     no_probe: bool,
     timeout: Duration,
     vals: &Values,
@@ -858,15 +837,15 @@ async fn database_group(
         ca_pem,
         ca_origin,
         connect_timeout: timeout,
-        samples: a.samples,
-        latency: a.latency.thresholds(),
+        samples: o.samples,
+        latency: o.latency,
         services: u32::try_from(DB_SERVICES.len()).unwrap_or(6),
         max_open_connections: vals
             .db
             .max_open_connections
             .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(25),
-        supported_versions: a.supported_versions,
+        supported_versions: o.supported_versions,
         ..ProbeConfig::default()
     };
     let res = probe::run(&cfg).await;

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use k8s_openapi::api::core::v1::Secret;
 use serde_json::Value;
 
-use crate::evidence::HelmRelease;
+use crate::model::evidence::HelmRelease;
 use crate::redact::{redact_values, Sensitive};
 
 /// The name prefix of Helm 3 release Secrets.

@@ -19,11 +19,11 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde::de::DeserializeOwned;
 
+use crate::analysis::scan::Scanner;
 use crate::catalogue::Catalogue;
-use crate::evidence::{has_db_init, is_db_init, Evidence, Log, SourceKind};
-use crate::input::InputError;
+use crate::model::error::InputError;
+use crate::model::evidence::{has_db_init, is_db_init, Evidence, Log, SourceKind};
 use crate::redact::{self, Sensitive};
-use crate::scan::Scanner;
 
 /// How to reach the cluster and how much to read.
 #[derive(Clone, Debug)]
@@ -186,7 +186,7 @@ pub async fn collect(
     let wanted = opts
         .release
         .clone()
-        .unwrap_or_else(|| crate::discover::DEFAULT_RELEASE.to_string());
+        .unwrap_or_else(|| crate::settings::pod_env::DEFAULT_RELEASE.to_string());
     let has_release = |r: &str| {
         ev.pods.iter().any(|p| {
             p.metadata
@@ -314,7 +314,7 @@ pub async fn collect(
     ev.logs.sort_by(|a, b| {
         (&a.pod, &a.container, a.previous).cmp(&(&b.pod, &b.container, b.previous))
     });
-    crate::discover::from_pods(&mut ev);
+    crate::settings::pod_env::from_pods(&mut ev);
     Ok(ev)
 }
 
@@ -325,11 +325,11 @@ fn take_secret_values(ev: &mut Evidence, secrets: &mut [Secret]) {
     let release = ev
         .release
         .clone()
-        .unwrap_or_else(|| crate::discover::DEFAULT_RELEASE.into());
-    if let Some(s) = crate::helm::latest(secrets, &release) {
-        match crate::helm::decode_release_with_password(s) {
+        .unwrap_or_else(|| crate::settings::pod_env::DEFAULT_RELEASE.into());
+    if let Some(s) = crate::settings::helm::latest(secrets, &release) {
+        match crate::settings::helm::decode_release_with_password(s) {
             Ok((rel, pw)) => {
-                for (k, v) in crate::helm::db_settings(&rel) {
+                for (k, v) in crate::settings::helm::db_settings(&rel) {
                     ev.set(k, v, format!("helm release {} v{}", rel.name, rel.revision));
                 }
                 ev.db_password = pw;
@@ -350,7 +350,7 @@ fn take_secret_values(ev: &mut Evidence, secrets: &mut [Secret]) {
         .dssc_pods()
         .into_iter()
         .filter(|p| has_db_init(p))
-        .map(crate::discover::db_init_secret_refs)
+        .map(crate::settings::pod_env::db_init_secret_refs)
         .find(|r| r.contains_key("PGPASSWORD"))
         .unwrap_or_default();
     let value = |name: &str, key: &str| {

@@ -1,0 +1,23 @@
+//! `kubectl dssc-doctor preflight -f overrides.yaml`: the values loaded (a usage error
+//! when malformed), the run's options from the command line, the report and exit code.
+
+use crate::catalogue::Catalogue;
+use crate::cli::{Global, PreflightArgs};
+use crate::preflight;
+
+pub fn run(g: &Global, a: &PreflightArgs, cat: &Catalogue) -> anyhow::Result<i32> {
+    let vals = crate::settings::load(&a.files, &a.sets)?;
+    let opts = preflight::Options {
+        cluster: super::cluster_options(g, false),
+        offline: a.offline,
+        no_probe: g.probe.no_probe,
+        files: a.files.len(),
+        sets: a.sets.len(),
+        samples: a.samples,
+        latency: a.latency.thresholds(),
+        supported_versions: a.supported_versions,
+    };
+    let report = super::runtime()?.block_on(preflight::preflight(&opts, cat, &vals));
+    super::emit(&report.render(g.format()))?;
+    Ok(preflight::exit_code(&report))
+}
