@@ -1,0 +1,92 @@
+//! Merging the probe's findings into a diagnosis: which IDs only hold from the
+//! doctor's vantage point (confirmed, not raised, from here), and PRB002.
+
+use super::*;
+
+/// Probe IDs whose outcome depends on where the client stands (DNS view, network path,
+/// the client address pg_hba.conf matches): from the doctor's machine they prove nothing
+/// about the pods unless the pods' logs say the same.
+pub const VANTAGE_IDS: &[&str] = &["NET001", "NET002", "NET003", "NET006", "AUTH002"];
+
+/// The info finding that stands for vantage-dependent probe failures no log confirms.
+pub const UNREACHABLE_FROM_HERE: &str = "PRB002";
+
+/// Adds a probe run from the doctor's machine to the findings. Hits that agree with a
+/// log or event finding confirm it. Vantage-dependent failures ([`VANTAGE_IDS`]) with
+/// no finding of the same ID become one info finding ([`UNREACHABLE_FROM_HERE`]) with
+/// the probe's evidence; so does nothing else: a TLS001 when the CA could not be read
+/// here (a Secret) only confirms. Every other hit is a finding of its own.
+pub fn add_probe(cat: &Catalogue, set: &mut FindingSet, res: &ProbeResult) {
+    let mut from_here = Vec::new();
+    for h in &res.hits {
+        let Some(hit) = probe::to_hit(cat, res, h) else {
+            continue;
+        };
+        // Latency from here is not the pods' latency: information, not a warning.
+        if h.id.starts_with("LAT") {
+            if let Some(rule) = cat.index_of("PRB003") {
+                set.add(Hit::single(
+                    rule,
+                    vec![(
+                        "measured".into(),
+                        h.captures
+                            .iter()
+                            .find(|(k, _)| k == "measured")
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_else(|| h.evidence.clone()),
+                    )],
+                    Some(probe::subject(res)),
+                    Origin::Probe,
+                    format!("from this machine: {} ({})", h.evidence, h.id),
+                    h.context.clone(),
+                ));
+            }
+            continue;
+        }
+        let vantage = VANTAGE_IDS.contains(&h.id.as_str());
+        let confirm_only = vantage || (h.id == "TLS001" && res.ca_withheld);
+        match set.confirm(hit, vantage) {
+            None => {}
+            Some(hit) if !confirm_only => set.add(hit),
+            Some(_) if vantage => from_here.push(h),
+            Some(_) => {}
+        }
+    }
+    let Some(rule) = cat.index_of(UNREACHABLE_FROM_HERE) else {
+        return;
+    };
+    let mut ids: Vec<&str> = from_here.iter().map(|h| h.id.as_str()).collect();
+    ids.dedup();
+    let ids = ids.join(", ");
+    let failed: Vec<&str> = res
+        .stages
+        .iter()
+        .filter(|s| !s.ok)
+        .map(|s| s.name.as_str())
+        .collect();
+    let failed = if failed.is_empty() {
+        "connect".to_string()
+    } else {
+        failed.join(", ")
+    };
+    let subj = probe::subject(res);
+    for h in from_here {
+        set.add(Hit {
+            rule,
+            captures: vec![
+                ("ids".into(), ids.clone()),
+                ("stage".into(), failed.clone()),
+            ],
+            subject: Some(subj.clone()),
+            evidence: findings::Evidence {
+                source: Origin::Probe,
+                text: format!("from this machine: {} ({})", h.evidence, h.id),
+                count: 1,
+                first_seen: None,
+                last_seen: None,
+                seen_on: vec![subj.label()],
+            },
+            context: h.context.clone(),
+        });
+    }
+}

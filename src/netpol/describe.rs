@@ -1,0 +1,73 @@
+//! Policy rules described in one line each, for evidence and findings.
+
+use super::*;
+
+/// One egress rule in words: `TCP 53, UDP 53 to anywhere`.
+pub fn describe_rule(r: &NetworkPolicyEgressRule) -> String {
+    let ports = match r.ports.as_deref() {
+        None | Some([]) => "every port".to_string(),
+        Some(ps) => ps
+            .iter()
+            .map(|p| {
+                let proto = p.protocol.as_deref().unwrap_or("TCP");
+                match (&p.port, p.end_port) {
+                    (None, _) => format!("{proto} any port"),
+                    (Some(IntOrString::Int(n)), Some(e)) => format!("{proto} {n}-{e}"),
+                    (Some(IntOrString::Int(n)), None) => format!("{proto} {n}"),
+                    (Some(IntOrString::String(s)), _) => format!("{proto} port named {s}"),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let to = match r.to.as_deref() {
+        None | Some([]) => "anywhere".to_string(),
+        Some(peers) => peers
+            .iter()
+            .map(describe_peer)
+            .collect::<Vec<_>>()
+            .join(" or "),
+    };
+    format!("{ports} to {to}")
+}
+
+pub(crate) fn describe_selector(s: &LabelSelector) -> String {
+    let mut parts: Vec<String> = s
+        .match_labels
+        .iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    for r in s.match_expressions.iter().flatten() {
+        let vals = r.values.as_deref().unwrap_or(&[]).join(",");
+        parts.push(match r.operator.as_str() {
+            "Exists" => r.key.clone(),
+            "DoesNotExist" => format!("!{}", r.key),
+            op => format!("{} {} ({vals})", r.key, op.to_lowercase()),
+        });
+    }
+    if parts.is_empty() {
+        "all".into()
+    } else {
+        parts.join(",")
+    }
+}
+
+pub(crate) fn describe_peer(p: &NetworkPolicyPeer) -> String {
+    if let Some(b) = &p.ip_block {
+        return match b.except.as_deref() {
+            Some(e) if !e.is_empty() => format!("{} except {}", b.cidr, e.join(", ")),
+            _ => b.cidr.clone(),
+        };
+    }
+    match (&p.namespace_selector, &p.pod_selector) {
+        (Some(n), Some(s)) => format!(
+            "pods {} in namespaces {}",
+            describe_selector(s),
+            describe_selector(n)
+        ),
+        (Some(n), None) => format!("namespaces {}", describe_selector(n)),
+        (None, Some(s)) => format!("pods {}", describe_selector(s)),
+        (None, None) => "nothing".into(),
+    }
+}

@@ -1,0 +1,147 @@
+//! The CA checks before install: the referenced ConfigMap/Secret key (MNT001/MNT002)
+//! and the bundle itself (TLS007-009).
+
+use super::*;
+
+/// The existing key nearest to `want`: one that starts with it (`ca` → `ca.pem`), else
+/// the smallest edit distance.
+pub fn closest_key<'k>(want: &str, keys: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
+    keys.into_iter().min_by_key(|k| {
+        let prefix = k.starts_with(want) || want.starts_with(*k);
+        (!prefix, settings::osa_distance(want, k), k.len())
+    })
+}
+
+pub(crate) fn ca_checks(
+    run: &mut Run,
+    s: &DbSettings,
+    r: Read<Option<KeyData>>,
+    ns_missing: bool,
+    ms: Option<Instant>,
+) -> Option<(Vec<u8>, String)> {
+    let ns = run.namespace.clone();
+    let kind = s.ca_kind.map(CaKind::as_str).unwrap_or("configmap");
+    let name = s.ca_name.clone().unwrap_or_default();
+    let key = s.ca_key.clone().unwrap_or_default();
+    let subject = format!("{kind} {ns}/{name}");
+    let data = match r {
+        Read::Forbidden(e) | Read::Failed(e) => {
+            run.skipped.push(Skipped {
+                what: format!("{kind} {name}"),
+                why: e.clone(),
+            });
+            run.row("cluster", "ca object", "skip", e, ms);
+            return None;
+        }
+        Read::Ok(None) => {
+            let text = format!(
+                "MountVolume.SetUp failed for volume \"database-ca\" : {kind} \"{name}\" not found (before install: {kind} {name} does not exist in namespace {ns}{})",
+                if ns_missing { ", which does not exist yet" } else { "" }
+            );
+            run.hit(
+                "MNT001",
+                &subject,
+                text.clone(),
+                vec![
+                    ("volume".into(), "database-ca".into()),
+                    ("objkind".into(), kind.into()),
+                    ("object".into(), name.clone()),
+                ],
+            );
+            run.row(
+                "cluster",
+                "ca object",
+                "fail",
+                format!("{kind} {name} not found in namespace {ns}"),
+                ms,
+            );
+            return None;
+        }
+        Read::Ok(Some(d)) => d,
+    };
+    let Some(pem) = data.get(&key) else {
+        let closest = closest_key(&key, data.keys().map(String::as_str)).map(str::to_string);
+        let have = if data.is_empty() {
+            "it has no keys".to_string()
+        } else {
+            format!(
+                "it has {}",
+                data.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        };
+        let mut captures = vec![
+            ("objkind".to_string(), kind.to_string()),
+            ("key".to_string(), key.clone()),
+        ];
+        if let Some(c) = &closest {
+            captures.push(("closest".into(), c.clone()));
+        }
+        let text = format!(
+            "{kind} references non-existent config key: {key}{} (before install: {kind} {name} in namespace {ns} has no key {key}; {have})",
+            closest
+                .as_ref()
+                .map(|c| format!(" (closest existing key: {c})"))
+                .unwrap_or_default()
+        );
+        run.hit("MNT002", &subject, text, captures);
+        run.row(
+            "cluster",
+            "ca object",
+            "fail",
+            format!(
+                "{kind} {name} has no key {key}; {have}{}",
+                closest
+                    .map(|c| format!(" (did you mean {c}?)"))
+                    .unwrap_or_default()
+            ),
+            ms,
+        );
+        return None;
+    };
+    run.row(
+        "cluster",
+        "ca object",
+        "pass",
+        format!("{kind} {name} in {ns} has key {key}"),
+        ms,
+    );
+    if pem.as_slice() == crate::redact::HIDDEN.as_bytes() {
+        run.row(
+            "cluster",
+            "ca certificate",
+            "skip",
+            format!("the value of {kind} {name} is hidden"),
+            None,
+        );
+        return None;
+    }
+    let origin = format!("{kind} {name} key {key}");
+    let (hits, subjects) = probe::cert::bundle_findings(pem, &origin);
+    let mut worst = "pass";
+    let mut problems = Vec::new();
+    for h in &hits {
+        if let Some(rule) = run.cat.get(&h.id) {
+            let r = severity_result(rule.severity);
+            if r == "fail" || (r == "warn" && worst == "pass") {
+                worst = r;
+            }
+        }
+        problems.push(h.evidence.clone());
+        run.hit(&h.id, &subject, h.evidence.clone(), h.captures.clone());
+    }
+    let detail = if problems.is_empty() {
+        format!(
+            "{} CA certificate(s): {}",
+            subjects.len(),
+            subjects.join("; ")
+        )
+    } else {
+        problems.join("; ")
+    };
+    run.row("cluster", "ca certificate", worst, detail, None);
+    if subjects.is_empty() {
+        None
+    } else {
+        Some((pem.clone(), origin))
+    }
+}
