@@ -2,6 +2,7 @@
 //! values, and a release upgraded without the pods following.
 
 use super::*;
+use crate::catalogue::ids;
 
 /// CFG001/CFG002: settings from overrides.yaml or the Helm release that the running
 /// pods do not use.
@@ -34,7 +35,7 @@ pub(crate) fn config_drift(ev: &Evidence, set: &mut FindingSet) {
             ctx.insert("want".into(), format!("{want} key {want_key}"));
             ctx.insert("have".into(), format!("{kind} {have} key {key}"));
             ctx.insert("source".into(), source.clone());
-            set.add_code("CFG001",
+            set.add_code(ids::CFG001,
                 subject.clone(),
                 Origin::Cluster,
                 format!(
@@ -58,7 +59,7 @@ pub(crate) fn config_drift(ev: &Evidence, set: &mut FindingSet) {
             let mut c = ctx.clone();
             c.insert("source".into(), source.clone());
             set.add_code(
-                "CFG002",
+                ids::CFG002,
                 subject.clone(),
                 Origin::Cluster,
                 format!("{source} sets {key}={want}; db-init of {pod} runs with {var}={have}"),

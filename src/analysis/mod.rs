@@ -25,6 +25,7 @@ use ca::*;
 mod probe_merge;
 pub use probe_merge::*;
 mod events;
+use crate::catalogue::ids;
 use events::*;
 
 /// What the pipeline concluded.
@@ -137,7 +138,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
         let ctx = pod_env::pod_context(p);
         if row.in_init && !row.ok && !set.explains_pod(&ns, &row.name, Severity::Warn) {
             set.add_code(
-                "POD001",
+                ids::POD001,
                 Some(Subject::Pod {
                     namespace: ns.clone(),
                     name: row.name.clone(),
@@ -166,7 +167,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
                 let mut c = ctx.clone();
                 c.insert("container".into(), cs.name.clone());
                 set.add_code(
-                    "POD002",
+                    ids::POD002,
                     Some(Subject::Pod {
                         namespace: ns.clone(),
                         name: row.name.clone(),
@@ -187,7 +188,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
     }
     for s in &ev.skipped {
         set.add_code(
-            "DOC001",
+            ids::DOC001,
             Some(Subject::Other(s.what.clone())),
             Origin::Collector,
             format!("{}: {}", s.what, s.why),
@@ -197,7 +198,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
     }
     if dssc.is_empty() && ev.logs.iter().all(|l| l.pod.is_some()) {
         set.add_code(
-            "DOC002",
+            ids::DOC002,
             None,
             Origin::Collector,
             format!(

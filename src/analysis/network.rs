@@ -2,6 +2,7 @@
 //! namespace blocks the db-init pod's egress to the database.
 
 use super::*;
+use crate::catalogue::ids;
 
 /// NET004/NET005: a NetworkPolicy that explains a dial timeout (NET001) or a failed
 /// name lookup (NET003) seen in a pod's db-init log.
@@ -49,8 +50,9 @@ pub(crate) fn netpol_explain(
                     .find(|(n, _)| n == k)
                     .map(|(_, v)| v.as_str())
             };
-            let issue = match cat.rules[h.rule].id.as_str() {
-                "NET001" => match (
+            let id = cat.rules[h.rule].id.as_str();
+            let issue = if id == ids::NET001 {
+                match (
                     cap("dbaddr").and_then(|a| a.parse().ok()),
                     cap("dbport").and_then(|p| p.parse().ok()),
                 ) {
@@ -62,14 +64,16 @@ pub(crate) fn netpol_explain(
                         port,
                     ),
                     _ => None,
-                },
-                "NET003" => crate::netpol::check_dns(
+                }
+            } else if id == ids::NET003 {
+                crate::netpol::check_dns(
                     &ev.network_policies,
                     &pod_ref,
                     &release,
                     &crate::netpol::Peer::kube_dns(),
-                ),
-                _ => None,
+                )
+            } else {
+                None
             };
             if let Some(i) = issue {
                 crate::netpol::add_findings(cat, set, &[i], Origin::Cluster, subject.clone(), &ctx);

@@ -2,29 +2,25 @@
 //! doctor's vantage point (confirmed, not raised, from here), and PRB002.
 
 use super::*;
-
-/// Probe IDs whose outcome depends on where the client stands (DNS view, network path,
-/// the client address pg_hba.conf matches): from the doctor's machine they prove nothing
-/// about the pods unless the pods' logs say the same.
-pub const VANTAGE_IDS: &[&str] = &["NET001", "NET002", "NET003", "NET006", "AUTH002"];
-
-/// The info finding that stands for vantage-dependent probe failures no log confirms.
-pub const UNREACHABLE_FROM_HERE: &str = "PRB002";
+use crate::catalogue::{ids, ProbePolicy};
 
 /// Adds a probe run from the doctor's machine to the findings. Hits that agree with a
-/// log or event finding confirm it. Vantage-dependent failures ([`VANTAGE_IDS`]) with
-/// no finding of the same ID become one info finding ([`UNREACHABLE_FROM_HERE`]) with
-/// the probe's evidence; so does nothing else: a TLS001 when the CA could not be read
-/// here (a Secret) only confirms. Every other hit is a finding of its own.
+/// log or event finding confirm it. The rule's `probe` policy in the catalogue says
+/// how else it counts: vantage-dependent failures (`vantage`) with no finding of the
+/// same ID become one info finding (PRB002) with the probe's evidence; a
+/// `confirm-when-ca-withheld` hit (TLS001) only confirms when the CA could not be read
+/// here (a Secret); an `info-from-here` measurement (LAT…) becomes PRB003. Every other
+/// hit is a finding of its own.
 pub fn add_probe(cat: &Catalogue, set: &mut FindingSet, res: &ProbeResult) {
     let mut from_here = Vec::new();
     for h in &res.hits {
         let Some(hit) = probe::to_hit(cat, res, h) else {
             continue;
         };
+        let policy = cat.rules[hit.rule].probe;
         // Latency from here is not the pods' latency: information, not a warning.
-        if h.id.starts_with("LAT") {
-            if let Some(rule) = cat.index_of("PRB003") {
+        if policy == Some(ProbePolicy::InfoFromHere) {
+            if let Some(rule) = cat.index_of(ids::PRB003.as_str()) {
                 set.add(Hit::single(
                     rule,
                     vec![(
@@ -43,8 +39,9 @@ pub fn add_probe(cat: &Catalogue, set: &mut FindingSet, res: &ProbeResult) {
             }
             continue;
         }
-        let vantage = VANTAGE_IDS.contains(&h.id.as_str());
-        let confirm_only = vantage || (h.id == "TLS001" && res.ca_withheld);
+        let vantage = policy == Some(ProbePolicy::Vantage);
+        let confirm_only =
+            vantage || (policy == Some(ProbePolicy::ConfirmWhenCaWithheld) && res.ca_withheld);
         match set.confirm(hit, vantage) {
             None => {}
             Some(hit) if !confirm_only => set.add(hit),
@@ -52,7 +49,7 @@ pub fn add_probe(cat: &Catalogue, set: &mut FindingSet, res: &ProbeResult) {
             Some(_) => {}
         }
     }
-    let Some(rule) = cat.index_of(UNREACHABLE_FROM_HERE) else {
+    let Some(rule) = cat.index_of(ids::PRB002.as_str()) else {
         return;
     };
     let mut ids: Vec<&str> = from_here.iter().map(|h| h.id.as_str()).collect();

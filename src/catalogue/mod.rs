@@ -2,6 +2,10 @@
 //! time, plus optional extra directories), validates them, and documents them for
 //! `checks` and `explain`.
 
+pub mod ids;
+
+pub use ids::RuleId;
+
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::path::Path;
@@ -87,6 +91,8 @@ struct RawRule {
     /// For code checks: the variables the code supplies to `fix` (like pattern captures).
     #[serde(default)]
     vars: Vec<String>,
+    #[serde(default)]
+    probe: Option<ProbePolicy>,
     #[serde(default, rename = "match")]
     matches: Vec<RawMatch>,
 }
@@ -100,6 +106,21 @@ struct RawMatch {
     reason: Option<String>,
     #[serde(default)]
     containers: Vec<String>,
+}
+
+/// How a hit of the database probe, run from the doctor's machine, counts in a
+/// diagnosis of the pods (`probe = "…"` in a rule).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbePolicy {
+    /// The outcome depends on where the client stands (DNS view, network path, the
+    /// client address pg_hba.conf matches): it only confirms a log or event finding;
+    /// unconfirmed, it becomes PRB002 (info).
+    Vantage,
+    /// Only confirms when the probe could not read the CA the pods use (a Secret).
+    ConfirmWhenCaWithheld,
+    /// Measured from here, not the pods' view: PRB003 (info) instead.
+    InfoFromHere,
 }
 
 /// One entry of the catalogue.
@@ -118,6 +139,8 @@ pub struct Rule {
     /// Rules whose evidence is folded into this finding for the same pod.
     pub explains: Vec<String>,
     pub matchers: Vec<Matcher>,
+    /// How a probe hit of this rule counts in a live diagnosis (none: a finding).
+    pub probe: Option<ProbePolicy>,
     /// Which file the rule came from (for error messages).
     pub file: String,
 }
@@ -372,6 +395,7 @@ fn compile(r: RawRule, file: &str) -> Result<Rule, CatalogueError> {
         group_by,
         explains: r.explains,
         matchers,
+        probe: r.probe,
         file: file.to_string(),
     })
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::catalogue::{render_template, Catalogue, Severity};
+use crate::catalogue::{render_template, Catalogue, RuleId, Severity};
 
 /// Where a piece of evidence was seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -226,17 +226,18 @@ impl<'c> FindingSet<'c> {
 
     /// Adds a finding raised by code (the rule's metadata still comes from the
     /// catalogue); `captures` are the values of the rule's `vars` that identify the root
-    /// cause. An ID missing from the catalogue adds nothing.
+    /// cause, named as the rule declares them (checked in debug builds).
     pub fn add_code(
         &mut self,
-        id: &str,
+        id: RuleId,
         subject: Option<Subject>,
         origin: Origin,
         text: String,
         context: BTreeMap<String, String>,
         captures: Vec<(String, String)>,
     ) {
-        if let Some(rule) = self.cat.index_of(id) {
+        id.check_vars(captures.iter().map(|(k, _)| k.as_str()));
+        if let Some(rule) = self.cat.index_of(id.as_str()) {
             self.add(Hit::single(rule, captures, subject, origin, text, context));
         }
     }

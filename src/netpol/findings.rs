@@ -2,11 +2,12 @@
 //! database (NET004) and DNS (NET005), naming the blocking policies and the remedy.
 
 use super::*;
+use crate::catalogue::{ids, RuleId};
 
 /// A finding raised by the network reasoning (`checks/netpol.toml`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetIssue {
-    pub id: &'static str,
+    pub id: RuleId,
     /// What is affected, e.g. `pods release=…,service=auth in namespace trendmicro`.
     pub subject: String,
     pub evidence: String,
@@ -47,7 +48,7 @@ pub fn check_db_egress(
     let allow = allow_egress(&pod.namespace, release, &dest);
     let policies = v.blocking().join(", ");
     Some(NetIssue {
-        id: "NET004",
+        id: ids::NET004,
         subject: pod.label(),
         evidence: format!(
             "egress from {} to {dest} is blocked: {}",
@@ -96,7 +97,7 @@ pub fn check_dns(
     };
     let allow = allow_dns(&pod.namespace, release, dns_peer);
     Some(NetIssue {
-        id: "NET005",
+        id: ids::NET005,
         subject: pod.label(),
         evidence: format!(
             "DNS ({} 53) from {} to {dns_peer} is blocked: {}",
@@ -128,7 +129,7 @@ pub fn add_findings(
     context: &BTreeMap<String, String>,
 ) {
     for i in issues {
-        let Some(rule) = cat.index_of(i.id) else {
+        let Some(rule) = cat.index_of(i.id.as_str()) else {
             continue;
         };
         let subject = subject

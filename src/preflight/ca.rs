@@ -2,6 +2,7 @@
 //! and the bundle itself (TLS007-009).
 
 use super::*;
+use crate::catalogue::ids;
 
 /// The existing key nearest to `want`: one that starts with it (`ca` → `ca.pem`), else
 /// the smallest edit distance.
@@ -39,7 +40,7 @@ pub(crate) fn ca_checks(
                 if ns_missing { ", which does not exist yet" } else { "" }
             );
             run.hit(
-                "MNT001",
+                ids::MNT001,
                 &subject,
                 text.clone(),
                 vec![
@@ -83,7 +84,7 @@ pub(crate) fn ca_checks(
                 .map(|c| format!(" (closest existing key: {c})"))
                 .unwrap_or_default()
         );
-        run.hit("MNT002", &subject, text, captures);
+        run.hit(ids::MNT002, &subject, text, captures);
         run.row(
             "cluster",
             "ca object",
@@ -127,7 +128,9 @@ pub(crate) fn ca_checks(
             }
         }
         problems.push(h.evidence.clone());
-        run.hit(&h.id, &subject, h.evidence.clone(), h.captures.clone());
+        if let Some(id) = ids::lookup(&h.id) {
+            run.hit(id, &subject, h.evidence.clone(), h.captures.clone());
+        }
     }
     let detail = if problems.is_empty() {
         format!(

@@ -2,6 +2,7 @@
 //! read concurrently on one client under one deadline; a forbidden read is a skip.
 
 use super::*;
+use crate::catalogue::ids;
 
 /// What the cluster group learned, for the later groups.
 pub(crate) struct ClusterFacts {
@@ -138,7 +139,12 @@ pub(crate) async fn cluster_group(
         Read::Ok(None) => {
             ns_missing = true;
             let text = format!("namespace {ns} does not exist");
-            run.hit("PRE001", &format!("namespace {ns}"), text.clone(), vec![]);
+            run.hit(
+                ids::PRE001,
+                &format!("namespace {ns}"),
+                text.clone(),
+                vec![],
+            );
             run.row("cluster", "namespace", "warn", text, ms)
         }
         Read::Forbidden(e) | Read::Failed(e) => {

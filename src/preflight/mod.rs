@@ -22,7 +22,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Secret};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{Api, ListParams};
 
-use crate::catalogue::{Catalogue, Severity};
+use crate::catalogue::{Catalogue, RuleId, Severity};
 use crate::model::evidence::{Setting, Skipped, SourceKind};
 use crate::model::findings::{FindingSet, Hit, Origin, Subject};
 use crate::netpol::{self, Peer, PodRef, DB_SERVICES};
@@ -95,8 +95,9 @@ impl Run<'_> {
         });
     }
 
-    fn hit(&mut self, id: &str, subject: &str, text: String, captures: Vec<(String, String)>) {
-        let Some(rule) = self.cat.index_of(id) else {
+    fn hit(&mut self, id: RuleId, subject: &str, text: String, captures: Vec<(String, String)>) {
+        id.check_vars(captures.iter().map(|(k, _)| k.as_str()));
+        let Some(rule) = self.cat.index_of(id.as_str()) else {
             return;
         };
         self.set.add(Hit::single(

@@ -38,7 +38,7 @@ pub(crate) fn values_group(run: &mut Run, o: &Options, vals: &Values) {
     for i in &issues {
         let sev = run
             .cat
-            .get(i.id)
+            .get(i.id.as_str())
             .map(|r| r.severity)
             .unwrap_or(Severity::Warn);
         run.row(

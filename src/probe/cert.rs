@@ -19,6 +19,7 @@ use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey;
 
 use super::{ProbeConfig, Recorder, StageResult, Verify};
+use crate::catalogue::ids;
 
 /// What the certificate stage saw, for the report.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -148,7 +149,7 @@ fn bundle_entries(cfg: &ProbeConfig, r: &mut Recorder) -> Vec<CaEntry> {
             Err(x509_parser::error::PEMError::MissingHeader) => break,
             Err(e) => {
                 let problem = format!("entry {} of {origin} is not valid PEM ({e})", i + 1);
-                r.hit("TLS009", &[("problem", problem.clone())], problem);
+                r.hit(ids::TLS009, &[("problem", problem.clone())], problem);
                 break;
             }
         };
@@ -161,7 +162,7 @@ fn bundle_entries(cfg: &ProbeConfig, r: &mut Recorder) -> Vec<CaEntry> {
             Ok((_, c)) => c,
             Err(e) => {
                 let problem = format!("certificate {} of {origin} does not parse ({e})", i + 1);
-                r.hit("TLS009", &[("problem", problem.clone())], problem);
+                r.hit(ids::TLS009, &[("problem", problem.clone())], problem);
                 continue;
             }
         };
@@ -174,7 +175,7 @@ fn bundle_entries(cfg: &ProbeConfig, r: &mut Recorder) -> Vec<CaEntry> {
         };
         if !is_ca {
             r.hit(
-                "TLS007",
+                ids::TLS007,
                 &[("ca_subject", subject.clone())],
                 format!("{origin}: certificate {} ({subject}) is not a CA certificate (no basicConstraints CA:TRUE)", i + 1),
             );
@@ -182,7 +183,7 @@ fn bundle_entries(cfg: &ProbeConfig, r: &mut Recorder) -> Vec<CaEntry> {
         let not_after = c.validity().not_after.timestamp();
         if not_after < now_ts() {
             r.hit(
-                "TLS008",
+                ids::TLS008,
                 &[
                     ("ca_subject", subject.clone()),
                     ("not_after", date(not_after)),
@@ -200,7 +201,7 @@ fn bundle_entries(cfg: &ProbeConfig, r: &mut Recorder) -> Vec<CaEntry> {
     }
     if n == 0 {
         let problem = format!("{origin} contains no PEM certificate");
-        r.hit("TLS009", &[("problem", problem.clone())], problem);
+        r.hit(ids::TLS009, &[("problem", problem.clone())], problem);
     }
     out
 }
@@ -301,7 +302,7 @@ pub(crate) fn certificate_stage(
         let msg = "the server's certificate does not parse".to_string();
         r.stage("certificate", StageResult::Fail, Some(t0), msg.clone());
         r.hit(
-            "PRB001",
+            ids::PRB001,
             &[("stage", "certificate".into()), ("message", msg.clone())],
             msg,
         );
@@ -337,7 +338,7 @@ pub(crate) fn certificate_stage(
     // TLS006: DSSC supports RSA server keys only, whatever the mode.
     if !is_rsa {
         r.hit(
-            "TLS006",
+            ids::TLS006,
             &[("key_type", key.clone()), ("san", san_for_host.clone())],
             format!("the server certificate {subject} has a {key} key; Smart Check supports RSA keys only"),
         );
@@ -363,7 +364,7 @@ pub(crate) fn certificate_stage(
                     "is not yet valid"
                 };
                 r.hit(
-                    "TLS005",
+                    ids::TLS005,
                     &[],
                     format!(
                         "x509: certificate has expired or is not yet valid: {what} {} {state}: valid from {} to {}, now {}",
@@ -414,7 +415,7 @@ pub(crate) fn certificate_stage(
                 }
             };
             r.hit(
-                "TLS001",
+                ids::TLS001,
                 &[],
                 format!(
                     "x509: certificate signed by unknown authority: the server certificate {subject} is issued by {issuer}; the chain needs the CA certificate of {missing}, but {trusted} ({reason})"
@@ -439,7 +440,7 @@ pub(crate) fn certificate_stage(
                     format!("x509: certificate is valid for {valid_for}, not {ip}")
                 };
                 r.hit(
-                    "TLS002",
+                    ids::TLS002,
                     &[("ip", ip.to_string()), ("valid_for", valid_for.clone())],
                     text,
                 );
@@ -466,7 +467,7 @@ pub(crate) fn certificate_stage(
                     )
                 };
                 r.hit(
-                    "TLS004",
+                    ids::TLS004,
                     &[
                         ("dbhost", host.to_string()),
                         ("valid_for", valid_for.clone()),

@@ -15,6 +15,7 @@ use tokio_postgres::{Client, NoTls};
 use x509_parser::pem::Pem;
 
 use super::{dur_label, ProbeConfig, Recorder, SslMode, StageResult, Verify};
+use crate::catalogue::ids;
 
 fn hba_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -133,7 +134,7 @@ pub(crate) async fn connect_stage(
             if took * 2 >= cfg.pgconnect_timeout {
                 result = StageResult::Warn;
                 r.hit(
-                    "LAT002",
+                    ids::LAT002,
                     &[
                         ("took", dur_label(took)),
                         ("limit", dur_label(cfg.pgconnect_timeout)),
@@ -153,7 +154,7 @@ pub(crate) async fn connect_stage(
             let msg = format!("login did not complete within {waited}");
             r.stage("connect", StageResult::Fail, Some(t0), msg.clone());
             r.hit(
-                "NET006",
+                ids::NET006,
                 &[
                     ("dbaddr", addr.ip().to_string()),
                     ("dbport", addr.port().to_string()),
@@ -177,7 +178,7 @@ pub(crate) async fn connect_stage(
 fn other(r: &mut Recorder, t0: Instant, msg: String) {
     r.stage("connect", StageResult::Fail, Some(t0), msg.clone());
     r.hit(
-        "PRB001",
+        ids::PRB001,
         &[("stage", "connect".into()), ("message", msg.clone())],
         msg,
     );
@@ -212,7 +213,7 @@ fn classify(
         if timed_out {
             r.stage("connect", StageResult::Fail, Some(t0), text.clone());
             r.hit(
-                "NET006",
+                ids::NET006,
                 &[
                     ("dbaddr", host.to_string()),
                     ("dbport", cfg.port.to_string()),
@@ -232,7 +233,7 @@ fn classify(
     let c = db.code();
     if *c == SqlState::INVALID_PASSWORD {
         r.hit(
-            "AUTH001",
+            ids::AUTH001,
             &[("dbuser", cfg.user.clone())],
             format!("pq: {msg} (SQLSTATE {code})"),
         );
@@ -248,36 +249,36 @@ fn classify(
                     "; the server offers TLS and sslmode is disable: pg_hba.conf probably admits only hostssl connections, set db.tls.mode: verify-full (with the CA) in overrides.yaml",
                 );
             }
-            r.hit("AUTH002", &caps, text);
+            r.hit(ids::AUTH002, &caps, text);
         } else {
             // "role … does not exist" and other login refusals.
             r.hit(
-                "AUTH001",
+                ids::AUTH001,
                 &[("dbuser", cfg.user.clone())],
                 format!("pq: {msg} (SQLSTATE {code})"),
             );
         }
     } else if *c == SqlState::INVALID_CATALOG_NAME {
         r.hit(
-            "AUTH003",
+            ids::AUTH003,
             &[("missing_db", cfg.database.clone())],
             format!("pq: {msg} (SQLSTATE {code})"),
         );
     } else if *c == SqlState::TOO_MANY_CONNECTIONS {
         r.hit(
-            "DB004",
+            ids::DB004,
             &[("message", msg.clone())],
             format!("pq: {msg} (SQLSTATE {code})"),
         );
     } else if *c == SqlState::CANNOT_CONNECT_NOW {
         r.hit(
-            "DB005",
+            ids::DB005,
             &[("message", msg.clone())],
             format!("pq: {msg} (SQLSTATE {code})"),
         );
     } else {
         r.hit(
-            "PRB001",
+            ids::PRB001,
             &[("stage", "connect".into()), ("message", detail.clone())],
             detail,
         );
@@ -348,7 +349,7 @@ pub(crate) async fn readiness_stage(cfg: &ProbeConfig, client: &Client, r: &mut 
             cfg.supported_versions.label()
         ));
         r.hit(
-            "DB001",
+            ids::DB001,
             &[
                 ("server_version", version.clone()),
                 ("supported", cfg.supported_versions.label()),
@@ -362,7 +363,7 @@ pub(crate) async fn readiness_stage(cfg: &ProbeConfig, client: &Client, r: &mut 
     if !ssl {
         warned = true;
         problems.push("ssl is off".into());
-        r.hit("DB006", &[], "SHOW ssl: off".into());
+        r.hit(ids::DB006, &[], "SHOW ssl: off".into());
     }
 
     // The master user's rights.
@@ -406,7 +407,7 @@ pub(crate) async fn readiness_stage(cfg: &ProbeConfig, client: &Client, r: &mut 
                 failed = true;
                 problems.push(format!("{} lacks {missing}", cfg.user));
                 r.hit(
-                    "DB002",
+                    ids::DB002,
                     &[("dbuser", cfg.user.clone()), ("missing", missing.clone())],
                     format!(
                         "role {} has {} but lacks {missing} (and is neither superuser nor a member of rds_superuser or azure_pg_admin)",
@@ -440,7 +441,7 @@ pub(crate) async fn readiness_stage(cfg: &ProbeConfig, client: &Client, r: &mut 
                 let needed = budget + reserved + current;
                 problems.push(format!("{free} free connections < pool budget {budget}"));
                 r.hit(
-                    "DB003",
+                    ids::DB003,
                     &[
                         ("free", free.to_string()),
                         ("budget", budget.to_string()),
@@ -476,7 +477,7 @@ pub(crate) async fn readiness_stage(cfg: &ProbeConfig, client: &Client, r: &mut 
 fn other_ready(r: &mut Recorder, t0: Instant, msg: String) {
     r.stage("readiness", StageResult::Fail, Some(t0), msg.clone());
     r.hit(
-        "PRB001",
+        ids::PRB001,
         &[("stage", "readiness".into()), ("message", msg.clone())],
         msg,
     );

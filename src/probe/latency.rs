@@ -10,6 +10,7 @@ use tokio::time::timeout;
 use tokio_postgres::Client;
 
 use super::{ms_since, ProbeConfig, Recorder, StageResult};
+use crate::catalogue::ids;
 
 /// Percentiles of a set of samples, in milliseconds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -124,7 +125,7 @@ pub(crate) async fn latency_stage(
         let measured: Vec<String> = over.iter().map(|o| o.0.clone()).collect();
         let threshold: Vec<String> = over.iter().map(|o| o.1.clone()).collect();
         r.hit(
-            "LAT001",
+            ids::LAT001,
             &[
                 ("measured", measured.join(", ")),
                 ("threshold", threshold.join(", ")),

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, RuleId};
 use crate::model::findings::{FindingSet, Hit, Origin, Subject};
 use crate::report::{CheckLine, Report};
 
@@ -413,9 +413,10 @@ impl Recorder {
         });
     }
 
-    pub(crate) fn hit(&mut self, id: &str, captures: &[(&str, String)], evidence: String) {
+    pub(crate) fn hit(&mut self, id: RuleId, captures: &[(&str, String)], evidence: String) {
+        id.check_vars(captures.iter().map(|(k, _)| *k));
         self.res.hits.push(ProbeHit {
-            id: id.into(),
+            id: id.as_str().into(),
             captures: captures
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))

@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use super::{addr_label, dur_label, ProbeConfig, Recorder, StageResult};
+use crate::catalogue::ids;
 
 /// The `SSLRequest` message: length 8, code 80877103.
 pub const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
@@ -56,7 +57,7 @@ pub(crate) async fn dns_stage(
     };
     r.stage("dns", StageResult::Fail, Some(t0), format!("{host}: {err}"));
     r.hit(
-        "NET003",
+        ids::NET003,
         &[("dbhost", host.to_string())],
         format!("lookup {host}: {err}"),
     );
@@ -123,7 +124,7 @@ pub(crate) async fn tcp_stage(
         };
         match kind {
             Failure::Refused => r.hit(
-                "NET002",
+                ids::NET002,
                 &caps,
                 format!(
                     "dial tcp {}{via}: connect: connection refused",
@@ -131,7 +132,7 @@ pub(crate) async fn tcp_stage(
                 ),
             ),
             Failure::Timeout | Failure::Unreachable => r.hit(
-                "NET001",
+                ids::NET001,
                 &caps,
                 format!("dial tcp {}{via}: {e}", addr_label(&a)),
             ),
@@ -185,7 +186,7 @@ pub(crate) async fn ssl_request_stage(
             let mut c = caps.to_vec();
             c.push(("waited", waited.clone()));
             r.hit(
-                "NET006",
+                ids::NET006,
                 &c,
                 format!(
                     "{} accepted the TCP connection but did not answer the PostgreSQL SSLRequest within {waited}",
@@ -214,7 +215,7 @@ pub(crate) async fn ssl_request_stage(
                 format!("N: the server does not offer TLS but sslmode is {}", cfg.sslmode.as_str()),
             );
             r.hit(
-                "TLS003",
+                ids::TLS003,
                 &[],
                 format!(
                     "{} answered the SSLRequest with N: SSL is not enabled on the server (sslmode {})",
@@ -254,7 +255,7 @@ pub(crate) async fn ssl_request_stage(
 fn fail_other<T>(r: &mut Recorder, t0: Instant, msg: &str) -> Option<T> {
     r.stage("ssl-request", StageResult::Fail, Some(t0), msg.into());
     r.hit(
-        "PRB001",
+        ids::PRB001,
         &[("stage", "ssl-request".into()), ("message", msg.into())],
         msg.into(),
     );

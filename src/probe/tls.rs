@@ -9,6 +9,7 @@ use openssl::ssl::{HandshakeError, SslConnector, SslMethod, SslVerifyMode};
 use tokio::net::TcpStream;
 
 use super::{addr_label, dur_label, ProbeConfig, Recorder, StageResult};
+use crate::catalogue::ids;
 
 /// What the handshake produced.
 pub struct Handshake {
@@ -73,7 +74,7 @@ pub(crate) async fn handshake_stage(
                 format!("no TLS handshake answer within {waited}"),
             );
             r.hit(
-                "NET006",
+                ids::NET006,
                 &[
                     ("dbaddr", addr.ip().to_string()),
                     ("dbport", addr.port().to_string()),
@@ -89,7 +90,7 @@ pub(crate) async fn handshake_stage(
         Outcome::Failed(msg) => {
             r.stage("tls-handshake", StageResult::Fail, Some(t0), msg.clone());
             r.hit(
-                "PRB001",
+                ids::PRB001,
                 &[("stage", "tls-handshake".into()), ("message", msg.clone())],
                 format!("TLS handshake with {}: {msg}", addr_label(&addr)),
             );

@@ -63,7 +63,10 @@ mod tests {
 
     /// `(id, subject)` of every issue, in order.
     fn ids(v: &Values) -> Vec<(&'static str, String)> {
-        check(v).into_iter().map(|i| (i.id, i.subject)).collect()
+        check(v)
+            .into_iter()
+            .map(|i| (i.id.as_str(), i.subject))
+            .collect()
     }
 
     fn pair(id: &'static str, s: &str) -> (&'static str, String) {
@@ -130,7 +133,7 @@ mod tests {
         assert_eq!(
             issues
                 .iter()
-                .map(|i| (i.id, i.subject.as_str()))
+                .map(|i| (i.id.as_str(), i.subject.as_str()))
                 .collect::<Vec<_>>(),
             vec![
                 ("VAL001", "db.usr"),
@@ -226,7 +229,7 @@ mod tests {
         for cat in [&Catalogue::builtin().unwrap()] {
             for i in &issues {
                 assert_eq!(
-                    cat.get(i.id).unwrap().severity,
+                    cat.get(i.id.as_str()).unwrap().severity,
                     crate::catalogue::Severity::Error
                 );
             }
@@ -258,7 +261,7 @@ mod tests {
         assert_eq!(
             issues
                 .iter()
-                .map(|i| (i.id, i.subject.as_str()))
+                .map(|i| (i.id.as_str(), i.subject.as_str()))
                 .collect::<Vec<_>>(),
             vec![("VAL013", "db.host")]
         );
@@ -279,7 +282,7 @@ mod tests {
         let issues = check(&v);
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert_eq!(
-            (issues[0].id, issues[0].subject.as_str()),
+            (issues[0].id.as_str(), issues[0].subject.as_str()),
             ("VAL014", "db.user")
         );
         assert_eq!(issues[0].capture("azure_user"), Some("dsscadmin@dssc-pg"));
@@ -361,7 +364,7 @@ mod tests {
         let v = load_fixture(&["good.yaml"], &["db.tls.mod=disable"]);
         let i = &check(&v)[0];
         assert_eq!(
-            (i.id, i.capture("suggestion")),
+            (i.id.as_str(), i.capture("suggestion")),
             ("VAL001", Some("db.tls.mode"))
         );
         assert!(i.evidence.contains("(from --set)"), "{}", i.evidence);
@@ -452,7 +455,7 @@ mod tests {
         assert_eq!(
             issues
                 .iter()
-                .map(|i| (i.id, i.subject.as_str()))
+                .map(|i| (i.id.as_str(), i.subject.as_str()))
                 .collect::<Vec<_>>(),
             vec![
                 ("VAL004", "db.user"),
@@ -495,8 +498,10 @@ mod tests {
             let mut set = FindingSet::new(&cat);
             add_findings(&cat, &mut set, &v, &issues);
             let found = set.finish(&BTreeMap::new());
-            let mut want: Vec<(&str, &str)> =
-                issues.iter().map(|i| (i.id, i.subject.as_str())).collect();
+            let mut want: Vec<(&str, &str)> = issues
+                .iter()
+                .map(|i| (i.id.as_str(), i.subject.as_str()))
+                .collect();
             want.sort();
             want.dedup();
             let mut got: Vec<(&str, &str)> = found

@@ -2,6 +2,7 @@
 //! type errors and unknown keys (with did-you-mean).
 
 use super::*;
+use crate::catalogue::ids;
 
 pub(crate) const SECRET_PATHS: &[&str] = &["db.password", "db.secret"];
 
@@ -56,7 +57,7 @@ impl Reader<'_> {
                     let at = self.at(&k);
                     self.issues.push(
                         ValueIssue::new(
-                            "VAL001",
+                            ids::VAL001,
                             &k,
                             format!("unknown key {k}{at}; did you mean {want}?"),
                         )
@@ -85,7 +86,7 @@ impl Reader<'_> {
                             let at = self.at("db.tls.mode");
                             self.issues.push(
                                 ValueIssue::new(
-                                    "VAL003",
+                                    ids::VAL003,
                                     "db.tls.mode",
                                     format!(
                                         "db.tls.mode: {mode}{at} is not one of disable, require, verify-ca, verify-full"
@@ -151,7 +152,7 @@ impl Reader<'_> {
         let shown = show_at(path, v);
         self.issues.push(
             ValueIssue::new(
-                "VAL004",
+                ids::VAL004,
                 path,
                 format!("{path}: {shown}{at} is {}, expected {expected}", kind_of(v)),
             )
@@ -173,7 +174,8 @@ impl Reader<'_> {
                 Some(s) => format!("unknown key {path}{at}; did you mean {s}?"),
                 None => format!("unknown key {path}{at}; {prefix} has {}", known.join(", ")),
             };
-            let mut issue = ValueIssue::new("VAL001", &path, text).with("known", known.join(", "));
+            let mut issue =
+                ValueIssue::new(ids::VAL001, &path, text).with("known", known.join(", "));
             if let Some(s) = suggestion {
                 issue = issue.with("suggestion", s);
             }
@@ -244,7 +246,7 @@ impl Reader<'_> {
         };
         self.issues.push(
             ValueIssue::new(
-                "VAL002",
+                ids::VAL002,
                 "db.port",
                 format!("db.port: {}{at} {why}", show(v)),
             )

@@ -2,12 +2,13 @@
 //! findings.
 
 use super::*;
+use crate::catalogue::{ids, RuleId};
 
 /// A problem found in the values: a catalogue ID, the key path it is about, the
 /// evidence text (never a secret) and the template variables of the rule's `fix`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValueIssue {
-    pub id: &'static str,
+    pub id: RuleId,
     /// The key path, e.g. `db.tls.mode`.
     pub subject: String,
     pub evidence: String,
@@ -15,7 +16,7 @@ pub struct ValueIssue {
 }
 
 impl ValueIssue {
-    pub(crate) fn new(id: &'static str, subject: &str, evidence: String) -> ValueIssue {
+    pub(crate) fn new(id: RuleId, subject: &str, evidence: String) -> ValueIssue {
         ValueIssue {
             id,
             subject: subject.to_string(),
@@ -61,7 +62,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
 
     match host {
         None => out.push(ValueIssue::new(
-            "VAL010",
+            ids::VAL010,
             "db.host",
             format!(
                 "db.host is {}{}: the chart deploys its built-in database (no TLS, not for production)",
@@ -79,7 +80,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
             match mode {
                 TlsMode::Disable | TlsMode::Require => out.push(
                     ValueIssue::new(
-                        "VAL011",
+                        ids::VAL011,
                         "db.tls.mode",
                         format!(
                             "db.tls.mode: {mode}{mode_src}: {}",
@@ -90,7 +91,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
                     .with("lost", tls_loss(mode)),
                 ),
                 TlsMode::VerifyCa => out.push(ValueIssue::new(
-                    "VAL012",
+                    ids::VAL012,
                     "db.tls.mode",
                     format!("db.tls.mode: verify-ca{mode_src}: {}", tls_loss(mode)),
                 )),
@@ -100,7 +101,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
             if let (TlsMode::VerifyFull, Ok(ip)) = (mode, bare.parse::<IpAddr>()) {
                 out.push(
                     ValueIssue::new(
-                        "VAL013",
+                        ids::VAL013,
                         "db.host",
                         format!(
                             "db.host: {host}{} is an IP address and db.tls.mode is verify-full{mode_src}: the server certificate must list IP Address:{ip} in its subjectAltName",
@@ -116,7 +117,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
             {
                 out.push(
                     ValueIssue::new(
-                        "VAL019",
+                        ids::VAL019,
                         "db.tls.ca",
                         format!(
                             "db.tls.mode is {mode}{mode_src} but db.tls.ca.valueFrom is not set: no CA certificate is mounted for db-init"
@@ -132,7 +133,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
                     let azure_user = format!("{user}@{server}");
                     out.push(
                         ValueIssue::new(
-                            "VAL014",
+                            ids::VAL014,
                             "db.user",
                             format!(
                                 "db.user: {user}{} has no @server for the Azure host {host}; Azure expects {azure_user}",
@@ -147,7 +148,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
             }
             if db.user.as_deref().is_none_or(str::is_empty) {
                 out.push(ValueIssue::new(
-                    "VAL020",
+                    ids::VAL020,
                     "db.user",
                     format!(
                         "db.user is {} while db.host is {host}: the chart derives a user name from auth.masterPassword that the server does not know",
@@ -157,7 +158,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
             }
             if values.password().is_none_or(str::is_empty) {
                 out.push(ValueIssue::new(
-                    "VAL015",
+                    ids::VAL015,
                     "db.password",
                     format!(
                         "db.password is {} while db.host is {host}: the chart derives a password from auth.masterPassword that the server does not know",
@@ -178,7 +179,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
     if let (Some(s), Some(c)) = (named(&db.secret_ref), named(&db.config_map_ref)) {
         out.push(
             ValueIssue::new(
-                "VAL016",
+                ids::VAL016,
                 vf,
                 format!(
                     "{vf} has both secretKeyRef (name {s}) and configMapKeyRef (name {c}){}: the chart mounts the Secret and ignores the ConfigMap",
@@ -200,7 +201,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
             let key = format!("{refp}.name");
             out.push(
                 ValueIssue::new(
-                    "VAL018",
+                    ids::VAL018,
                     &key,
                     format!(
                         "{refp} has no name{}: the chart ignores it and mounts no CA",
@@ -218,7 +219,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
             let name = r.name.clone().unwrap_or_default();
             out.push(
                 ValueIssue::new(
-                    "VAL017",
+                    ids::VAL017,
                     &key,
                     format!(
                         "{refp} names {} {name} but no key{}: helm install fails with \".key is required!\"",
@@ -235,11 +236,11 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
     // A key reported missing because it was misspelt is one root cause: the typo.
     let misspelt: Vec<String> = out
         .iter()
-        .filter(|i| i.id == "VAL001")
+        .filter(|i| i.id == ids::VAL001)
         .filter_map(|i| i.capture("suggestion").map(str::to_string))
         .collect();
     out.retain(|i| {
-        !(matches!(i.id, "VAL010" | "VAL015" | "VAL020") && misspelt.contains(&i.subject))
+        !([ids::VAL010, ids::VAL015, ids::VAL020].contains(&i.id) && misspelt.contains(&i.subject))
     });
     out
 }
@@ -254,7 +255,7 @@ pub fn add_findings(cat: &Catalogue, set: &mut FindingSet, values: &Values, issu
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     for i in issues {
-        let Some(rule) = cat.index_of(i.id) else {
+        let Some(rule) = cat.index_of(i.id.as_str()) else {
             continue;
         };
         let subject = Subject::Other(i.subject.clone());
