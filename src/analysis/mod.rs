@@ -386,6 +386,35 @@ mod tests {
         assert!(f[0].evidence[0].text.contains("LAT001"));
     }
 
+    /// The IDs of PRB002 were `dedup()`ed in hit order, which only drops neighbours:
+    /// NET002, NET001, NET002 listed NET002 twice.
+    #[test]
+    fn unreachable_from_here_lists_each_id_once() {
+        let cat = Catalogue::builtin().unwrap();
+        let refused = [("dbaddr", "10.0.0.5"), ("dbport", "5432")];
+        let mut set = FindingSet::new(&cat);
+        add_probe(
+            &cat,
+            &mut set,
+            &result(
+                &[
+                    ("NET002", &refused),
+                    ("NET001", &refused),
+                    ("NET002", &refused),
+                ],
+                "tcp",
+            ),
+        );
+        let f = finish(set);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].id, "PRB002");
+        assert!(
+            f[0].fix.iter().any(|l| l.ends_with("(NET002, NET001)")),
+            "{:?}",
+            f[0].fix
+        );
+    }
+
     #[test]
     fn unreachable_from_here_is_info_unless_the_logs_agree() {
         let cat = Catalogue::builtin().unwrap();

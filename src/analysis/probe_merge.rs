@@ -53,7 +53,7 @@ pub fn add_probe(cat: &Catalogue, set: &mut FindingSet, res: &ProbeResult) {
         return;
     };
     let mut ids: Vec<&str> = from_here.iter().map(|h| h.id.as_str()).collect();
-    ids.dedup();
+    crate::model::unique_in_order(&mut ids);
     let ids = ids.join(", ");
     let failed: Vec<&str> = res
         .stages

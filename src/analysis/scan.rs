@@ -12,6 +12,8 @@ use crate::catalogue::{Catalogue, Source};
 
 /// Bytes read at a time; the unit of the block prefilter.
 const BLOCK: usize = 1 << 20;
+/// The compiled size the prefilter may take (the regex crate's default).
+const SET_SIZE_LIMIT: usize = 10 << 20;
 /// Longer lines are cut here (their tail is skipped), so one giant line cannot grow
 /// memory without bound.
 pub const MAX_LINE: usize = 64 * 1024;
@@ -51,12 +53,19 @@ struct Pattern {
 
 /// The compiled log patterns of a catalogue.
 pub struct Scanner {
-    set: RegexSet,
+    /// The block prefilter; `None` when the patterns are too many for one set (each
+    /// line is then tried against every pattern: slower, never silently blind).
+    set: Option<RegexSet>,
     patterns: Vec<Pattern>,
 }
 
 impl Scanner {
     pub fn new(cat: &Catalogue) -> Scanner {
+        Self::with_set_limit(cat, SET_SIZE_LIMIT)
+    }
+
+    /// A scanner whose prefilter may take `size_limit` bytes of compiled program.
+    pub fn with_set_limit(cat: &Catalogue, size_limit: usize) -> Scanner {
         let mut patterns = Vec::new();
         for (ri, rule) in cat.rules.iter().enumerate() {
             for (mi, m) in rule.matchers.iter().enumerate() {
@@ -77,8 +86,9 @@ impl Scanner {
         // block test then accepts every block in which some line would match.
         let set = RegexSetBuilder::new(patterns.iter().map(|p| p.regex.as_str()))
             .multi_line(true)
+            .size_limit(size_limit)
             .build()
-            .unwrap_or_else(|_| RegexSet::empty());
+            .ok();
         Scanner { set, patterns }
     }
 
@@ -174,7 +184,7 @@ impl Scanner {
 
     fn scan_block(&self, block: &[u8], active: &[bool], st: &mut State) {
         let has_escapes = memchr::memchr(b'\\', block).is_some();
-        if !has_escapes && !self.set.is_match(block) {
+        if !has_escapes && self.set.as_ref().is_some_and(|s| !s.is_match(block)) {
             st.out.lines += count_lines(block);
             return;
         }
@@ -194,11 +204,15 @@ impl Scanner {
             None
         };
         let text: &[u8] = decoded.as_deref().map(str::as_bytes).unwrap_or(line);
-        if !self.set.is_match(text) {
-            return;
-        }
+        let candidates: Vec<usize> = match &self.set {
+            Some(set) if !set.is_match(text) => return,
+            Some(set) => set.matches(text).into_iter().collect(),
+            None => (0..self.patterns.len())
+                .filter(|&i| active[i] && self.patterns[i].regex.is_match(text))
+                .collect(),
+        };
         let mut done_rules: Vec<usize> = Vec::new();
-        for idx in self.set.matches(text).iter() {
+        for idx in candidates {
             if !active[idx] {
                 continue;
             }
@@ -441,6 +455,28 @@ mod tests {
         assert_eq!(scan(line, Some("vulnerabilityscan-db-init"))[0].0, "TLS003");
         assert!(scan(line, Some("auth")).is_empty());
         assert_eq!(scan(line, None)[0].0, "TLS003");
+    }
+
+    /// A prefilter that cannot be built (too many or too large patterns) used to fall
+    /// back to an empty set that matches nothing, disabling every log rule.
+    #[test]
+    fn rules_still_match_when_the_prefilter_cannot_be_built() {
+        let cat = Catalogue::builtin().unwrap();
+        let sc = Scanner::with_set_limit(&cat, 16);
+        assert!(sc.set.is_none(), "a 16-byte limit cannot hold the set");
+        let scan = sc
+            .scan(
+                &cat,
+                "pq: password authentication failed for user \"postgres\"\n".as_bytes(),
+                Some("db-init"),
+            )
+            .unwrap();
+        let found: Vec<&str> = scan
+            .hits
+            .iter()
+            .map(|h| cat.rules[h.rule].id.as_str())
+            .collect();
+        assert_eq!(found, vec!["AUTH001"]);
     }
 
     #[test]

@@ -289,8 +289,7 @@ impl<'c> FindingSet<'c> {
                     for e in ev {
                         first.count += e.count;
                         first.seen_on.extend(e.seen_on);
-                        first.first_seen = first.first_seen.min(e.first_seen);
-                        first.last_seen = first.last_seen.max(e.last_seen);
+                        merge_times(&mut first, e.first_seen, e.last_seen);
                     }
                     merge_evidence(&mut self.items[j].evidence, first);
                 }
@@ -389,18 +388,25 @@ impl<'c> FindingSet<'c> {
     }
 }
 
+/// Widens `x`'s time span by another observation's: the earliest first time and the
+/// latest last time, where an observation without a time says nothing (`None` is not
+/// "earlier than everything").
+fn merge_times(x: &mut Evidence, first: Option<String>, last: Option<String>) {
+    if first.is_some() && (x.first_seen.is_none() || first < x.first_seen) {
+        x.first_seen = first;
+    }
+    if last > x.last_seen {
+        x.last_seen = last;
+    }
+}
+
 fn merge_evidence(list: &mut Vec<Evidence>, e: Evidence) {
     if let Some(x) = list
         .iter_mut()
         .find(|x| x.source == e.source && x.text == e.text)
     {
         x.count += e.count;
-        if e.first_seen.is_some() && (x.first_seen.is_none() || e.first_seen < x.first_seen) {
-            x.first_seen = e.first_seen;
-        }
-        if e.last_seen > x.last_seen {
-            x.last_seen = e.last_seen;
-        }
+        merge_times(x, e.first_seen, e.last_seen);
         for s in e.seen_on {
             if !x.seen_on.contains(&s) {
                 x.seen_on.push(s);
@@ -408,5 +414,52 @@ fn merge_evidence(list: &mut Vec<Evidence>, e: Evidence) {
         }
     } else {
         list.push(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Folding a secondary finding's evidence kept `Option::min` of the times, so one
+    /// observation without a timestamp erased the earliest time of the others.
+    #[test]
+    fn folded_evidence_keeps_the_earliest_time_when_one_has_none() {
+        let cat = Catalogue::builtin().unwrap();
+        let pod = Subject::Pod {
+            namespace: "ns".into(),
+            name: "p".into(),
+        };
+        let ev = |text: &str, t: Option<&str>| Evidence {
+            source: Origin::Event,
+            text: text.into(),
+            count: 1,
+            first_seen: t.map(Into::into),
+            last_seen: t.map(Into::into),
+            seen_on: vec![pod.label()],
+        };
+        let hit = |id: crate::catalogue::RuleId, e: Evidence| Hit {
+            rule: cat.index_of(id.as_str()).unwrap(),
+            captures: vec![],
+            subject: Some(pod.clone()),
+            evidence: e,
+            context: BTreeMap::new(),
+        };
+        use crate::catalogue::ids;
+        let mut set = FindingSet::new(&cat);
+        set.add(hit(
+            ids::MNT001,
+            ev("not found", Some("2024-01-01T00:00:05Z")),
+        ));
+        set.add(hit(ids::MNT003, ev("no time", None)));
+        set.add(hit(ids::MNT003, ev("later", Some("2024-01-01T00:00:02Z"))));
+        let f = set.finish(&BTreeMap::new());
+        let mnt001 = f.iter().find(|f| f.id == "MNT001").expect("MNT001");
+        let folded = mnt001
+            .evidence
+            .iter()
+            .find(|e| e.text == "no time")
+            .expect("MNT003 folded into MNT001");
+        assert_eq!(folded.first_seen.as_deref(), Some("2024-01-01T00:00:02Z"));
     }
 }

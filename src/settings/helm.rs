@@ -29,18 +29,32 @@ pub fn parse_secret_name(name: &str) -> Option<(&str, u32)> {
     Some((release, n.parse().ok()?))
 }
 
-/// The Secret of the newest revision of `release` (highest N), ignoring other
-/// releases and Secrets of another type.
+/// The Secret of the deployed revision of `release`: the highest N whose `status`
+/// label is `deployed` (after a failed upgrade, the one still running), else the
+/// highest N (a first install that failed, or Secrets without Helm's labels). Other
+/// releases and Secrets of another type are ignored.
 pub fn latest<'a>(secrets: &'a [Secret], release: &str) -> Option<&'a Secret> {
-    secrets
+    let revisions: Vec<(u32, &Secret)> = secrets
         .iter()
         .filter(|s| s.type_.as_deref().is_none_or(|t| t == SECRET_TYPE))
         .filter_map(|s| {
             let (r, n) = parse_secret_name(s.metadata.name.as_deref()?)?;
             (r == release).then_some((n, s))
         })
+        .collect();
+    let deployed = |s: &Secret| {
+        s.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("status"))
+            .is_some_and(|st| st == "deployed")
+    };
+    revisions
+        .iter()
+        .filter(|(_, s)| deployed(s))
         .max_by_key(|(n, _)| *n)
-        .map(|(_, s)| s)
+        .or_else(|| revisions.iter().max_by_key(|(n, _)| *n))
+        .map(|(_, s)| *s)
 }
 
 /// The release JSON inside a release Secret.
@@ -329,6 +343,38 @@ mod tests {
         assert_eq!(
             parse_secret_name("sh.helm.release.v1.a.b.v3"),
             Some(("a.b", 3))
+        );
+    }
+
+    /// After a failed upgrade the highest revision is `failed`; the running release is
+    /// the deployed one below it (the highest N used to win whatever its status).
+    #[test]
+    fn latest_is_the_deployed_revision_not_a_failed_upgrade() {
+        let with_status = |n: u32, status: &str| {
+            let mut s = release_secret("dssc", n, &body(n), true);
+            s.metadata
+                .labels
+                .get_or_insert_with(Default::default)
+                .insert("status".into(), status.into());
+            s
+        };
+        let secrets = vec![
+            with_status(1, "superseded"),
+            with_status(2, "deployed"),
+            with_status(3, "failed"),
+        ];
+        assert_eq!(
+            latest(&secrets, "dssc").unwrap().metadata.name.as_deref(),
+            Some("sh.helm.release.v1.dssc.v2")
+        );
+        let first_failed = vec![with_status(1, "failed")];
+        assert_eq!(
+            latest(&first_failed, "dssc")
+                .unwrap()
+                .metadata
+                .name
+                .as_deref(),
+            Some("sh.helm.release.v1.dssc.v1")
         );
     }
 

@@ -276,6 +276,17 @@ mod tests {
         assert_eq!(check(&v)[0].capture("ip"), Some("fd00::5"));
     }
 
+    /// Repeated ports were `dedup()`ed unsorted, so only neighbours were removed.
+    #[test]
+    fn repeated_outbound_ports_are_listed_once() {
+        let v = Values::from_yaml(
+            "t.yaml",
+            "networkPolicy:\n  additionalOutboundPorts: [5432, 6000, 5432]\n",
+        )
+        .unwrap();
+        assert_eq!(v.additional_outbound_ports, vec![5432, 6000]);
+    }
+
     #[test]
     fn azure_user_needs_server() {
         let v = load_fixture(&["azure-user.yaml"], &[]);

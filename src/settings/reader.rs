@@ -143,7 +143,7 @@ impl Reader<'_> {
                 }
             }
         }
-        ports.dedup();
+        crate::model::unique_in_order(&mut ports);
         (db, enabled, ports)
     }
 
