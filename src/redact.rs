@@ -9,20 +9,55 @@ use k8s_openapi::ByteString;
 pub const HIDDEN: &str = "***HIDDEN***";
 
 /// Keeps a Secret's keys and drops its values (`data` and `stringData`, and the
-/// last-applied-configuration annotation).
+/// last-applied-configuration annotation), on the typed object the collection reads.
 pub fn secret_keys_only(s: &mut Secret) {
-    if let Some(d) = &mut s.data {
-        for v in d.values_mut() {
-            *v = ByteString(HIDDEN.as_bytes().to_vec());
+    // One implementation for typed Secrets and the JSON `serve` answers with.
+    let masked = serde_json::to_value(&*s).ok().and_then(|mut v| {
+        secret_json_keys_only(&mut v);
+        serde_json::from_value(v).ok()
+    });
+    match masked {
+        Some(m) => *s = m,
+        None => {
+            s.data = None;
+            s.string_data = None;
+            s.metadata.annotations = None;
         }
     }
-    if let Some(d) = &mut s.string_data {
+}
+
+/// Keeps a Secret's keys and drops its values, on its JSON: `data` values become
+/// `***HIDDEN***` (base64-encoded), `stringData` values `***HIDDEN***`, and the
+/// annotations are masked as [`redact_meta`] does (`kubectl apply` keeps a copy of the
+/// whole Secret, values included, in last-applied-configuration).
+pub fn secret_json_keys_only(obj: &mut serde_json::Value) {
+    use base64::Engine as _;
+    use serde_json::Value;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(HIDDEN);
+    if let Some(Value::Object(d)) = obj.get_mut("data") {
         for v in d.values_mut() {
-            *v = HIDDEN.to_string();
+            *v = Value::String(b64.clone());
         }
     }
-    // `kubectl apply` keeps a copy of the whole Secret, values included, here.
-    redact_meta(&mut s.metadata);
+    if let Some(Value::Object(d)) = obj.get_mut("stringData") {
+        for v in d.values_mut() {
+            *v = Value::String(HIDDEN.to_string());
+        }
+    }
+    if let Some(Value::Object(a)) = obj
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+    {
+        for (k, v) in a.iter_mut() {
+            if k == LAST_APPLIED {
+                *v = Value::String(HIDDEN.to_string());
+            } else if let Value::String(s) = v {
+                if let Cow::Owned(r) = redact_text(s) {
+                    *s = r;
+                }
+            }
+        }
+    }
 }
 
 /// A secret value held in memory (the DB password for the probe). It has no Display and

@@ -41,10 +41,8 @@ pub(crate) fn ca_context(
                 ctx.insert("found_keys".into(), keys.join(", "));
             }
             if !keys.contains(&key) {
-                let known: Vec<&str> = keys.iter().map(String::as_str).collect();
-                let closest = crate::settings::did_you_mean(&key, &known)
-                    .or_else(|| (known.len() == 1).then(|| known[0]));
-                if let Some(c) = closest {
+                if let Some(c) = crate::settings::closest_key(&key, keys.iter().map(String::as_str))
+                {
                     ctx.insert("closest".into(), c.to_string());
                 }
             }

@@ -276,6 +276,35 @@ pub fn build_report_with_probe(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// MNT002's "closest existing key" was computed twice: preflight named `ca.pem` for
+    /// `ca`, the diagnosis of the same cluster named none.
+    #[test]
+    fn closest_ca_key_is_the_one_preflight_names() {
+        let mut ev = Evidence::new(crate::model::evidence::SourceKind::Bundle, "t");
+        ev.configmaps.push(
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "dssc-db-trust", "namespace": "ns"},
+                "data": {"ca.pem": "x", "tls.crt": "y"}
+            }))
+            .unwrap(),
+        );
+        let ctx: BTreeMap<String, String> = [
+            ("ca_kind", "configmap"),
+            ("ca_name", "dssc-db-trust"),
+            ("ca_key", "ca"),
+            ("namespace", "ns"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let ctx = ca_context(&ev, ctx);
+        assert_eq!(ctx.get("closest").map(String::as_str), Some("ca.pem"));
+        assert_eq!(
+            crate::settings::closest_key("ca", ["ca.pem", "tls.crt"]),
+            Some("ca.pem")
+        );
+    }
     use crate::probe::{ProbeHit, ServerFacts, SslMode, Stage, StageResult, Verify};
 
     fn log_hit(cat: &Catalogue, id: &str, caps: &[(&str, &str)], text: &str) -> Hit {

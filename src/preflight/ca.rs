@@ -4,15 +4,6 @@
 use super::*;
 use crate::catalogue::ids;
 
-/// The existing key nearest to `want`: one that starts with it (`ca` → `ca.pem`), else
-/// the smallest edit distance.
-pub fn closest_key<'k>(want: &str, keys: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
-    keys.into_iter().min_by_key(|k| {
-        let prefix = k.starts_with(want) || want.starts_with(*k);
-        (!prefix, settings::osa_distance(want, k), k.len())
-    })
-}
-
 pub(crate) fn ca_checks(
     run: &mut Run,
     s: &DbSettings,
@@ -61,7 +52,8 @@ pub(crate) fn ca_checks(
         Read::Ok(Some(d)) => d,
     };
     let Some(pem) = data.get(&key) else {
-        let closest = closest_key(&key, data.keys().map(String::as_str)).map(str::to_string);
+        let closest =
+            settings::closest_key(&key, data.keys().map(String::as_str)).map(str::to_string);
         let have = if data.is_empty() {
             "it has no keys".to_string()
         } else {

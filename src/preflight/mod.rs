@@ -36,7 +36,7 @@ use values::*;
 mod cluster;
 use cluster::*;
 mod ca;
-pub use ca::*;
+use ca::*;
 mod network;
 use network::*;
 mod database;

@@ -2,6 +2,7 @@
 //! memory and sorted into objects per resource and container logs.
 
 use super::*;
+use crate::sources::layout::Entry;
 
 /// A container log in the bundle.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -85,14 +86,13 @@ impl BundleApi {
         };
         let mut max_rv: u64 = 0;
         for (rel, data) in files {
-            let parts: Vec<&str> = rel.split('/').collect();
-            match parts.as_slice() {
-                ["cluster-resources", "pods", "logs", ns, pod, file] if file.ends_with(".log") => {
-                    let stem = &file[..file.len() - 4];
-                    let (container, previous) = match stem.strip_suffix("-previous") {
-                        Some(c) => (c, true),
-                        None => (stem, false),
-                    };
+            match sources::layout::parse(&rel) {
+                Entry::Log {
+                    namespace: ns,
+                    pod,
+                    container,
+                    previous,
+                } => {
                     api.logs.insert(
                         LogKey {
                             namespace: ns.to_string(),
@@ -103,17 +103,15 @@ impl BundleApi {
                         Bytes::from(data),
                     );
                 }
-                ["cluster-resources", dir, file] if file.ends_with(".json") => {
-                    let ns = &file[..file.len() - 5];
+                Entry::Namespaced { dir, namespace: ns } => {
                     if let Some(i) = RESOURCES
                         .iter()
-                        .position(|d| d.namespaced && d.bundle_names.contains(dir))
+                        .position(|d| d.namespaced && d.bundle_names.contains(&dir))
                     {
                         api.add_list(i, &rel, &data, Some(ns), &mut max_rv);
                     }
                 }
-                ["cluster-resources", file] if file.ends_with(".json") => {
-                    let stem = &file[..file.len() - 5];
+                Entry::ClusterScoped { name: stem } => {
                     if let Some(i) = RESOURCES
                         .iter()
                         .position(|d| !d.namespaced && d.bundle_names.contains(&stem))
@@ -121,20 +119,18 @@ impl BundleApi {
                         api.add_list(i, &rel, &data, None, &mut max_rv);
                     }
                 }
-                ["cluster-info", "cluster_version.json"] => {
-                    match serde_json::from_slice::<Value>(&data) {
-                        Ok(v) => {
-                            let info = v.get("info").cloned().unwrap_or(v);
-                            if info.is_object() {
-                                api.version = Some(info);
-                            }
+                Entry::ClusterVersion => match serde_json::from_slice::<Value>(&data) {
+                    Ok(v) => {
+                        let info = v.get("info").cloned().unwrap_or(v);
+                        if info.is_object() {
+                            api.version = Some(info);
                         }
-                        Err(e) => api
-                            .skipped
-                            .push((rel.clone(), format!("invalid JSON: {e}"))),
                     }
-                }
-                ["dssc", "source.json"] => {
+                    Err(e) => api
+                        .skipped
+                        .push((rel.clone(), format!("invalid JSON: {e}"))),
+                },
+                Entry::Doctor("source.json") => {
                     if let Ok(v) = serde_json::from_slice::<Value>(&data) {
                         api.namespace_hint = v
                             .get("namespace")
@@ -230,7 +226,7 @@ impl BundleApi {
                 }
             }
             if def.kind == "Secret" && !self.secret_values {
-                redact_secret_json(&mut it);
+                crate::redact::secret_json_keys_only(&mut it);
             }
             self.objects[i].push(it);
         }

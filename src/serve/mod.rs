@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -41,7 +40,7 @@ pub use reply::*;
 mod ingest;
 pub use ingest::*;
 mod respond;
-pub use respond::*;
+use respond::*;
 mod tables;
 pub use tables::*;
 mod discovery;
@@ -54,6 +53,34 @@ pub use http::*;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `serve` had its own Secret masking, which served the last-applied-configuration
+    /// annotation (a full copy of the Secret, values included) verbatim.
+    #[test]
+    fn secret_last_applied_annotation_is_not_served() {
+        let applied = r#"{"apiVersion":"v1","kind":"Secret","data":{"password":"czNjcjN0"},"stringData":{"pw":"s3cr3t"}}"#;
+        let list = json!({"kind": "SecretList", "apiVersion": "v1", "items": [{
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "db", "namespace": "ns",
+                         "annotations": {crate::redact::LAST_APPLIED: applied}},
+            "data": {"password": "czNjcjN0"}}]});
+        let api = BundleApi::from_files([(
+            "cluster-resources/secrets/ns.json".to_string(),
+            serde_json::to_vec(&list).unwrap(),
+        )]);
+        let r = api.respond(
+            "GET",
+            "/api/v1/namespaces/ns/secrets/db",
+            "application/json",
+        );
+        assert_eq!(r.status, 200, "{}", r.body_str());
+        let body = r.body_str();
+        assert!(
+            !body.contains("s3cr3t") && !body.contains("czNjcjN0"),
+            "{body}"
+        );
+        assert!(body.contains("password"), "keys stay: {body}");
+    }
 
     #[test]
     fn label_selector_parses_all_operators() {

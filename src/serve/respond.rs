@@ -3,26 +3,6 @@
 
 use super::*;
 
-/// What replaces a Secret value: `***HIDDEN***`, base64-encoded in `data`.
-pub(crate) fn hidden_b64() -> String {
-    base64::engine::general_purpose::STANDARD.encode(crate::redact::HIDDEN)
-}
-
-/// Replaces a Secret's `data`/`stringData` values, keeping the keys.
-pub fn redact_secret_json(obj: &mut Value) {
-    let b64 = hidden_b64();
-    if let Some(Value::Object(d)) = obj.get_mut("data") {
-        for v in d.values_mut() {
-            *v = Value::String(b64.clone());
-        }
-    }
-    if let Some(Value::Object(d)) = obj.get_mut("stringData") {
-        for v in d.values_mut() {
-            *v = Value::String(crate::redact::HIDDEN.to_string());
-        }
-    }
-}
-
 impl BundleApi {
     /// Answers one request. `target` is the path with its query string; `accept` the
     /// Accept header (a Table is returned when kubectl asks for one).

@@ -173,8 +173,8 @@ mod tests {
             Some("configMapKeyRef")
         );
         assert_eq!(did_you_mean("banana", DB_KEYS), None);
-        assert_eq!(osa_distance("ab", "ba"), 1);
-        assert_eq!(osa_distance("kitten", "sitting"), 3);
+        assert_eq!(strsim::osa_distance("ab", "ba"), 1);
+        assert_eq!(strsim::osa_distance("kitten", "sitting"), 3);
         // No suggestion: the known keys are listed instead.
         let v =
             Values::from_yaml("x.yaml", "db:\n  host: h\n  password: p\n  banana: 1\n").unwrap();

@@ -31,35 +31,18 @@ pub fn did_you_mean<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
     let limit = if w.chars().count() <= 4 { 1 } else { 2 };
     known
         .iter()
-        .map(|k| (osa_distance(&w, &k.to_ascii_lowercase()), *k))
+        .map(|k| (strsim::osa_distance(&w, &k.to_ascii_lowercase()), *k))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
 }
 
-/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
-pub fn osa_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let (n, m) = (a.len(), b.len());
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=n {
-        for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[n][m]
+/// The existing key nearest to `want` (the CA key of MNT002, in preflight and in a
+/// diagnosis alike): one that starts with it (`ca` → `ca.pem`), else the smallest edit
+/// distance, shorter keys first on a tie. `None` only when there is no key.
+pub fn closest_key<'k>(want: &str, keys: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
+    keys.into_iter().min_by_key(|k| {
+        let prefix = k.starts_with(want) || want.starts_with(*k);
+        (!prefix, strsim::osa_distance(want, k), k.len())
+    })
 }

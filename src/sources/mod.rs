@@ -21,8 +21,8 @@ use crate::model::evidence::{Evidence, Log, Setting, SourceKind};
 
 mod classify;
 pub use classify::*;
-mod layout;
-pub use layout::*;
+pub mod layout;
+pub use layout::bundle_rel;
 mod read;
 pub use read::*;
 mod write;

@@ -1,6 +1,7 @@
 //! Reading bundles: walking a directory or tarball once, typed lists per kind, logs
 //! streamed through the scanner, bounded file sizes.
 
+use super::layout::Entry;
 use super::*;
 
 /// Calls `f` for every file of a bundle (directory or tar.gz) with its bundle-relative
@@ -124,15 +125,14 @@ pub fn load(
     let mut ev = Evidence::new(SourceKind::Bundle, path.display().to_string());
     let mut recognised = false;
     walk(path, kind, |rel, r| {
-        let parts: Vec<&str> = rel.split('/').collect();
-        match parts.as_slice() {
-            ["cluster-resources", "pods", "logs", ns, pod, file] if file.ends_with(".log") => {
+        match super::layout::parse(rel) {
+            Entry::Log {
+                namespace: ns,
+                pod,
+                container,
+                previous,
+            } => {
                 recognised = true;
-                let stem = &file[..file.len() - 4];
-                let (container, previous) = match stem.strip_suffix("-previous") {
-                    Some(c) => (c, true),
-                    None => (stem, false),
-                };
                 let mut raw = Vec::new();
                 let scan = if keep_raw {
                     r.take(MAX_JSON).read_to_end(&mut raw)?;
@@ -153,19 +153,19 @@ pub fn load(
                     origin: rel.to_string(),
                 });
             }
-            ["cluster-resources", kind, file] if file.ends_with(".json") => {
+            Entry::Namespaced { dir, .. } => {
                 recognised = true;
-                read_namespaced(&mut ev, rel, kind, r)?;
+                read_namespaced(&mut ev, rel, dir, r)?;
             }
-            ["cluster-resources", file] if file.ends_with(".json") => {
+            Entry::ClusterScoped { name } => {
                 recognised = true;
-                match *file {
-                    "namespaces.json" => list_into(&mut ev, rel, r, |ev| &mut ev.namespaces)?,
-                    "nodes.json" => list_into(&mut ev, rel, r, |ev| &mut ev.nodes)?,
+                match name {
+                    "namespaces" => list_into(&mut ev, rel, r, |ev| &mut ev.namespaces)?,
+                    "nodes" => list_into(&mut ev, rel, r, |ev| &mut ev.nodes)?,
                     _ => {}
                 }
             }
-            ["cluster-info", "cluster_version.json"] => {
+            Entry::ClusterVersion => {
                 recognised = true;
                 if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
                     let info = v.get("info").cloned().unwrap_or(v);
@@ -175,7 +175,7 @@ pub fn load(
                     }
                 }
             }
-            ["dssc", "settings.json"] => {
+            Entry::Doctor("settings.json") => {
                 recognised = true;
                 if let Some(v) =
                     read_json::<std::collections::BTreeMap<String, Setting>>(&mut ev, rel, r)?
@@ -185,7 +185,7 @@ pub fn load(
                     }
                 }
             }
-            ["dssc", "source.json"] => {
+            Entry::Doctor("source.json") => {
                 recognised = true;
                 if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
                     ev.namespace = v
@@ -198,18 +198,18 @@ pub fn load(
                         .map(str::to_string);
                 }
             }
-            ["dssc", "helm-release.json"] => {
+            Entry::Doctor("helm-release.json") => {
                 if let Some(h) = read_json::<crate::model::evidence::HelmRelease>(&mut ev, rel, r)?
                 {
                     ev.helm = Some(h);
                 }
             }
-            ["dssc", "values.json"] => {
+            Entry::Doctor("values.json") => {
                 if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
                     ev.values = Some(v);
                 }
             }
-            ["dssc", "skipped.json"] => {
+            Entry::Doctor("skipped.json") => {
                 if let Some(v) = read_json::<Vec<crate::model::evidence::Skipped>>(&mut ev, rel, r)?
                 {
                     ev.skipped.extend(v);

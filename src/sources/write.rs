@@ -155,7 +155,7 @@ where
     }
     for (ns, list) in by_ns {
         files.push((
-            format!("cluster-resources/{dir}/{}.json", path_part(&ns)),
+            super::layout::namespaced_path(dir, &path_part(&ns)),
             list_json(&list)?,
         ));
     }
@@ -272,17 +272,17 @@ pub(crate) fn bundle_files(
         |_| {},
     )?;
     files.push((
-        "cluster-resources/namespaces.json".into(),
+        super::layout::cluster_scoped_path("namespaces"),
         cluster_scoped(&ev.namespaces)?,
     ));
     files.push((
-        "cluster-resources/nodes.json".into(),
+        super::layout::cluster_scoped_path("nodes"),
         cluster_scoped(&ev.nodes)?,
     ));
     if let Some(info) = &ev.version {
         let v = serde_json::json!({"info": info, "string": info.git_version});
         files.push((
-            "cluster-info/cluster_version.json".into(),
+            super::layout::CLUSTER_VERSION.into(),
             serde_json::to_vec_pretty(&v)?,
         ));
     }
@@ -300,14 +300,8 @@ pub(crate) fn bundle_files(
         let ns = l.namespace.as_deref().unwrap_or(&default_ns);
         let pod = l.pod.as_deref().unwrap_or("unknown");
         let c = l.container.as_deref().unwrap_or("log");
-        let suffix = if l.previous { "-previous" } else { "" };
         files.push((
-            format!(
-                "cluster-resources/pods/logs/{}/{}/{}{suffix}.log",
-                path_part(ns),
-                path_part(pod),
-                path_part(c)
-            ),
+            super::layout::log_path(&path_part(ns), &path_part(pod), &path_part(c), l.previous),
             redact_log(raw),
         ));
         logs_written += 1;
