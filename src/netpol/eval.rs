@@ -2,28 +2,13 @@
 //! allows a destination (peers, ipBlock/except, ports and endPort); DNS on UDP and TCP.
 
 use super::*;
+use kube::core::SelectorExt;
 
 /// Whether a label selector matches a set of labels: every `matchLabels` entry and
 /// every `matchExpressions` requirement (`In`, `NotIn`, `Exists`, `DoesNotExist`).
 /// An empty selector matches everything; an unknown operator matches nothing.
 pub fn selector_matches(sel: &LabelSelector, labels: &Labels) -> bool {
-    let labels_ok = sel
-        .match_labels
-        .iter()
-        .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v));
-    let exprs_ok = sel.match_expressions.iter().flatten().all(|r| {
-        let values = r.values.as_deref().unwrap_or(&[]);
-        let got = labels.get(&r.key);
-        match r.operator.as_str() {
-            "In" => got.is_some_and(|g| values.contains(g)),
-            "NotIn" => got.is_none_or(|g| !values.contains(g)),
-            "Exists" => got.is_some(),
-            "DoesNotExist" => got.is_none(),
-            _ => false,
-        }
-    });
-    labels_ok && exprs_ok
+    kube::core::Selector::try_from(sel.clone()).is_ok_and(|s| s.matches(labels))
 }
 
 /// Whether a policy restricts egress: policyTypes names Egress, or there are no

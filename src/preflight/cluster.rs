@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::catalogue::ids;
+use crate::sources::access::Access;
 
 /// What the cluster group learned, for the later groups.
 pub(crate) struct ClusterFacts {
@@ -26,13 +27,11 @@ pub(crate) async fn timed<T>(
     timeout: Duration,
     f: impl std::future::Future<Output = Result<T, kube::Error>>,
 ) -> Read<T> {
-    match tokio::time::timeout(timeout, f).await {
-        Err(_) => Read::Failed(format!("no answer within {timeout:?}")),
-        Ok(Ok(v)) => Read::Ok(v),
-        Ok(Err(kube::Error::Api(s))) if s.code == 401 || s.code == 403 => {
-            Read::Forbidden(format!("forbidden ({}): {}", s.code, s.message))
-        }
-        Ok(Err(e)) => Read::Failed(e.to_string()),
+    match crate::sources::access::read(timeout, f).await {
+        Access::Ok(v) => Read::Ok(v),
+        Access::Forbidden(why) => Read::Forbidden(why),
+        Access::NotFound(why) | Access::TimedOut(why) => Read::Failed(why),
+        Access::Error(e) => Read::Failed(e.to_string()),
     }
 }
 
@@ -214,7 +213,7 @@ pub(crate) async fn cluster_group(
     };
     let ca = match ca_obj {
         None => {
-            let detail = if s.sslmode == TlsMode::Disable || !s.external {
+            let detail = if s.sslmode == SslMode::Disable || !s.external {
                 "no CA referenced (not needed)".to_string()
             } else {
                 "no CA referenced in db.tls.ca.valueFrom".to_string()

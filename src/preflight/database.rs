@@ -3,15 +3,6 @@
 
 use super::*;
 
-pub(crate) fn ssl_mode(m: TlsMode) -> SslMode {
-    match m {
-        TlsMode::Disable => SslMode::Disable,
-        TlsMode::Require => SslMode::Require,
-        TlsMode::VerifyCa => SslMode::VerifyCa,
-        TlsMode::VerifyFull => SslMode::VerifyFull,
-    }
-}
-
 pub(crate) async fn database_group(
     run: &mut Run<'_>,
     o: &Options,
@@ -45,7 +36,7 @@ pub(crate) async fn database_group(
         user: s.user.clone().unwrap_or_else(|| "postgres".into()),
         password: vals.password().map(str::to_string),
         database: "postgres".into(),
-        sslmode: ssl_mode(s.sslmode),
+        sslmode: s.sslmode,
         ca_pem,
         ca_origin,
         connect_timeout: timeout,

@@ -29,7 +29,7 @@ use crate::netpol::{self, Peer, PodRef, DB_SERVICES};
 use crate::probe::{self, ProbeConfig, SslMode, VersionRange};
 use crate::report::{CheckLine, Report, SourceInfo};
 use crate::settings::pod_env::{CHART, DEFAULT_RELEASE};
-use crate::settings::{self, CaKind, DbSettings, TlsMode, Values};
+use crate::settings::{self, CaKind, DbSettings, Values};
 
 mod values;
 use values::*;

@@ -2,6 +2,7 @@
 //! objects.
 
 use super::*;
+use kube::core::{Expression, SelectorExt};
 
 /// Splits on commas outside parentheses, honouring backslash escapes.
 pub(crate) fn split_terms(s: &str) -> Vec<String> {
@@ -36,15 +37,11 @@ pub(crate) fn split_terms(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// One requirement of a label selector.
+/// One requirement of a label selector: a set-based or equality requirement (matched
+/// by `kube::core`, as NetworkPolicy selectors are), or kubectl's numeric `>`/`<`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LabelReq {
-    Eq(String, String),
-    Ne(String, String),
-    In(String, Vec<String>),
-    NotIn(String, Vec<String>),
-    Exists(String),
-    NotExists(String),
+    Expr(Expression),
     Gt(String, i64),
     Lt(String, i64),
 }
@@ -83,18 +80,22 @@ impl LabelSelector {
                     .collect();
                 let words: Vec<&str> = head.split_whitespace().collect();
                 match words.as_slice() {
-                    [k, "in"] => LabelReq::In(key_ok(k)?, vals),
-                    [k, "notin"] => LabelReq::NotIn(key_ok(k)?, vals),
+                    [k, "in"] => {
+                        LabelReq::Expr(Expression::In(key_ok(k)?, vals.into_iter().collect()))
+                    }
+                    [k, "notin"] => {
+                        LabelReq::Expr(Expression::NotIn(key_ok(k)?, vals.into_iter().collect()))
+                    }
                     _ => return Err(format!("found '{t}', expected: in, notin")),
                 }
             } else if let Some(k) = t.strip_prefix('!') {
-                LabelReq::NotExists(key_ok(k)?)
+                LabelReq::Expr(Expression::DoesNotExist(key_ok(k)?))
             } else if let Some((k, v)) = t.split_once("!=") {
-                LabelReq::Ne(key_ok(k)?, v.trim().to_string())
+                LabelReq::Expr(Expression::NotEqual(key_ok(k)?, v.trim().to_string()))
             } else if let Some((k, v)) = t.split_once("==") {
-                LabelReq::Eq(key_ok(k)?, v.trim().to_string())
+                LabelReq::Expr(Expression::Equal(key_ok(k)?, v.trim().to_string()))
             } else if let Some((k, v)) = t.split_once('=') {
-                LabelReq::Eq(key_ok(k)?, v.trim().to_string())
+                LabelReq::Expr(Expression::Equal(key_ok(k)?, v.trim().to_string()))
             } else if let Some((k, v)) = t.split_once('>') {
                 let n = v
                     .trim()
@@ -108,7 +109,7 @@ impl LabelSelector {
                     .map_err(|_| format!("invalid number in \"{t}\""))?;
                 LabelReq::Lt(key_ok(k)?, n)
             } else {
-                LabelReq::Exists(key_ok(&t)?)
+                LabelReq::Expr(Expression::Exists(key_ok(&t)?))
             };
             reqs.push(req);
         }
@@ -116,21 +117,20 @@ impl LabelSelector {
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
-        let labels = obj.pointer("/metadata/labels").and_then(Value::as_object);
-        let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+        let labels: BTreeMap<String, String> = obj
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let number = |k: &str| labels.get(k).and_then(|x| x.parse::<i64>().ok());
         self.0.iter().all(|r| match r {
-            LabelReq::Eq(k, v) => get(k) == Some(v.as_str()),
-            LabelReq::Ne(k, v) => get(k) != Some(v.as_str()),
-            LabelReq::In(k, vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
-            LabelReq::NotIn(k, vs) => get(k).is_none_or(|x| vs.iter().all(|v| v != x)),
-            LabelReq::Exists(k) => get(k).is_some(),
-            LabelReq::NotExists(k) => get(k).is_none(),
-            LabelReq::Gt(k, n) => get(k)
-                .and_then(|x| x.parse::<i64>().ok())
-                .is_some_and(|x| x > *n),
-            LabelReq::Lt(k, n) => get(k)
-                .and_then(|x| x.parse::<i64>().ok())
-                .is_some_and(|x| x < *n),
+            LabelReq::Expr(e) => e.matches(&labels),
+            LabelReq::Gt(k, n) => number(k).is_some_and(|x| x > *n),
+            LabelReq::Lt(k, n) => number(k).is_some_and(|x| x < *n),
         })
     }
 }

@@ -85,7 +85,7 @@ mod tests {
                 external: true,
                 port: 5432,
                 user: Some("postgres".into()),
-                sslmode: TlsMode::VerifyFull,
+                sslmode: SslMode::VerifyFull,
                 ca_kind: Some(CaKind::ConfigMap),
                 ca_name: Some("dssc-db-trust".into()),
                 ca_key: Some("ca".into()),
@@ -159,7 +159,7 @@ mod tests {
         // db.user is missing because of the typo: reported once, as the typo.
         assert!(v.db.user.is_none());
         // The misspelt mode is ignored: the chart's default applies.
-        assert_eq!(v.db_settings().sslmode, TlsMode::VerifyFull);
+        assert_eq!(v.db_settings().sslmode, SslMode::VerifyFull);
     }
 
     #[test]
@@ -225,7 +225,7 @@ mod tests {
         assert_eq!(issues[3].capture("value"), Some("verify_full"));
         // Unusable values fall back to the chart's defaults in the settings.
         let s = v.db_settings();
-        assert_eq!((s.port, s.sslmode), (5432, TlsMode::VerifyFull));
+        assert_eq!((s.port, s.sslmode), (5432, SslMode::VerifyFull));
         for cat in [&Catalogue::builtin().unwrap()] {
             for i in &issues {
                 assert_eq!(
@@ -327,7 +327,7 @@ mod tests {
         let v = load_fixture(&["base.yaml", "prod.yaml"], &[]);
         let s = v.db_settings();
         assert_eq!(s.host, "prod-db.example.com");
-        assert_eq!(s.sslmode, TlsMode::VerifyFull);
+        assert_eq!(s.sslmode, SslMode::VerifyFull);
         // Untouched keys of the first file survive the deep merge.
         assert_eq!(s.ca_name.as_deref(), Some("dssc-db-trust"));
         assert_eq!(v.password(), Some("from-base"));
@@ -369,7 +369,7 @@ mod tests {
         // null removes a key: back to the built-in database.
         let v = load_fixture(&["good.yaml"], &["db.host=null"]);
         assert_eq!(v.db_settings().host, "db");
-        assert_eq!(v.db_settings().sslmode, TlsMode::Disable);
+        assert_eq!(v.db_settings().sslmode, SslMode::Disable);
         assert_eq!(ids(&v), vec![pair("VAL010", "db.host")]);
         // --set typos are caught like file typos.
         let v = load_fixture(&["good.yaml"], &["db.tls.mod=disable"]);

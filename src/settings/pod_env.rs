@@ -111,18 +111,41 @@ pub fn pod_context(p: &Pod) -> BTreeMap<String, String> {
     c
 }
 
+/// The Helm release of the install, one rule for live collection and bundles: the one
+/// asked for (else the chart's default) when some pod carries it, else the release most
+/// pods with a db-init container carry, else the one asked for.
+pub fn detect_release(pods: &[Pod], given: Option<&str>) -> Option<String> {
+    fn release_of(p: &Pod) -> Option<&String> {
+        p.metadata.labels.as_ref().and_then(|l| l.get("release"))
+    }
+    let wanted = given.unwrap_or(DEFAULT_RELEASE);
+    if pods
+        .iter()
+        .any(|p| release_of(p).is_some_and(|r| r == wanted))
+    {
+        return Some(wanted.to_string());
+    }
+    let mut votes: BTreeMap<&String, usize> = BTreeMap::new();
+    for r in pods
+        .iter()
+        .filter(|p| has_db_init(p))
+        .filter_map(release_of)
+    {
+        *votes.entry(r).or_default() += 1;
+    }
+    votes
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(r, _)| r.clone())
+        .or_else(|| given.map(str::to_string))
+}
+
 /// Fills `release`, `namespace` and the DB settings from the pods, when not already
 /// known from a better source.
 pub fn from_pods(ev: &mut Evidence) {
     let db_pods: Vec<Pod> = ev.pods.iter().filter(|p| has_db_init(p)).cloned().collect();
     if ev.release.is_none() {
-        let mut votes: BTreeMap<String, usize> = BTreeMap::new();
-        for p in &db_pods {
-            if let Some(r) = p.metadata.labels.as_ref().and_then(|l| l.get("release")) {
-                *votes.entry(r.clone()).or_default() += 1;
-            }
-        }
-        ev.release = votes.into_iter().max_by_key(|(_, n)| *n).map(|(r, _)| r);
+        ev.release = detect_release(&ev.pods, None);
     }
     if ev.namespace.is_none() {
         ev.namespace = db_pods.first().and_then(|p| p.metadata.namespace.clone());
@@ -151,5 +174,45 @@ pub fn from_pods(ev: &mut Evidence) {
         ev.set("ca_kind", kind, from.clone());
         ev.set("ca_name", name, from.clone());
         ev.set("ca_key", key, from);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(name: &str, release: &str, db_init: bool) -> Pod {
+        let init = if db_init {
+            serde_json::json!([{"name": "db-init", "image": "x"}])
+        } else {
+            serde_json::json!([])
+        };
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "ns", "labels": {"release": release}},
+            "spec": {"containers": [{"name": "app", "image": "x"}], "initContainers": init}
+        }))
+        .unwrap()
+    }
+
+    /// Live collection took the first db-init pod's release, bundles the most common
+    /// one: the same pods could be read as two installs.
+    #[test]
+    fn release_detection_is_one_rule() {
+        let pods = [
+            pod("a", "old", true),
+            pod("b", "dssc", true),
+            pod("c", "dssc", true),
+            pod("d", "other", false),
+        ];
+        assert_eq!(detect_release(&pods, None).as_deref(), Some("dssc"));
+        assert_eq!(detect_release(&pods, Some("old")).as_deref(), Some("old"));
+        assert_eq!(detect_release(&pods, Some("nope")).as_deref(), Some("dssc"));
+        assert_eq!(detect_release(&[], Some("nope")).as_deref(), Some("nope"));
+        let mut default = pods.to_vec();
+        default.push(pod("e", DEFAULT_RELEASE, false));
+        assert_eq!(
+            detect_release(&default, None).as_deref(),
+            Some(DEFAULT_RELEASE)
+        );
     }
 }

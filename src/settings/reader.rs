@@ -80,7 +80,7 @@ impl Reader<'_> {
             if let Some(tls) = self.map(m, "db", "tls") {
                 self.unknown(tls, "db.tls", TLS_KEYS);
                 if let Some(mode) = self.string(tls, "db.tls", "mode") {
-                    match TlsMode::parse(&mode) {
+                    match SslMode::parse_chart(&mode) {
                         Some(t) => db.tls_mode = Some(t),
                         None => {
                             let at = self.at("db.tls.mode");

@@ -39,17 +39,18 @@ impl ValueIssue {
     }
 }
 
-/// What `require` and `disable` give up compared with verify-full.
-pub(crate) fn tls_loss(mode: TlsMode) -> &'static str {
+/// What `require` and `disable` give up compared with verify-full (`allow` and
+/// `prefer` are not `db.tls.mode` values; they may fall back to no TLS).
+pub(crate) fn tls_loss(mode: SslMode) -> &'static str {
     match mode {
-        TlsMode::Disable => {
+        SslMode::Disable | SslMode::Allow | SslMode::Prefer => {
             "the master password and all data cross the network unencrypted, and nothing proves the server is your database"
         }
-        TlsMode::Require => {
+        SslMode::Require => {
             "the traffic is encrypted but the server certificate is neither checked against your CA nor for db.host, so an interceptor can pose as the database"
         }
-        TlsMode::VerifyCa => "the server name is not checked",
-        TlsMode::VerifyFull => "nothing",
+        SslMode::VerifyCa => "the server name is not checked",
+        SslMode::VerifyFull => "nothing",
     }
 }
 
@@ -71,14 +72,14 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
             ),
         )),
         Some(host) => {
-            let mode = db.tls_mode.unwrap_or(TlsMode::VerifyFull);
+            let mode = db.tls_mode.unwrap_or(SslMode::VerifyFull);
             let mode_src = if db.tls_mode.is_some() {
                 values.at("db.tls.mode")
             } else {
                 " (the default)".into()
             };
             match mode {
-                TlsMode::Disable | TlsMode::Require => out.push(
+                SslMode::Disable | SslMode::Allow | SslMode::Prefer | SslMode::Require => out.push(
                     ValueIssue::new(
                         ids::VAL011,
                         "db.tls.mode",
@@ -90,15 +91,15 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
                     .with("value", mode.as_str())
                     .with("lost", tls_loss(mode)),
                 ),
-                TlsMode::VerifyCa => out.push(ValueIssue::new(
+                SslMode::VerifyCa => out.push(ValueIssue::new(
                     ids::VAL012,
                     "db.tls.mode",
                     format!("db.tls.mode: verify-ca{mode_src}: {}", tls_loss(mode)),
                 )),
-                TlsMode::VerifyFull => {}
+                SslMode::VerifyFull => {}
             }
             let bare = host.trim_start_matches('[').trim_end_matches(']');
-            if let (TlsMode::VerifyFull, Ok(ip)) = (mode, bare.parse::<IpAddr>()) {
+            if let (SslMode::VerifyFull, Ok(ip)) = (mode, bare.parse::<IpAddr>()) {
                 out.push(
                     ValueIssue::new(
                         ids::VAL013,
@@ -111,7 +112,7 @@ pub fn check(values: &Values) -> Vec<ValueIssue> {
                     .with("ip", ip.to_string()),
                 );
             }
-            if matches!(mode, TlsMode::VerifyCa | TlsMode::VerifyFull)
+            if matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull)
                 && db.config_map_ref.is_none()
                 && db.secret_ref.is_none()
             {

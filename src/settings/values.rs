@@ -10,43 +10,8 @@ pub const DEFAULT_PORT: u16 = 5432;
 /// The suffix of Azure Database for PostgreSQL (single server) host names.
 pub const AZURE_SUFFIX: &str = ".postgres.database.azure.com";
 
-/// `db.tls.mode`, which becomes `PGSSLMODE`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TlsMode {
-    Disable,
-    Require,
-    VerifyCa,
-    VerifyFull,
-}
-
-impl TlsMode {
-    pub const ALL: [TlsMode; 4] = [
-        TlsMode::Disable,
-        TlsMode::Require,
-        TlsMode::VerifyCa,
-        TlsMode::VerifyFull,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TlsMode::Disable => "disable",
-            TlsMode::Require => "require",
-            TlsMode::VerifyCa => "verify-ca",
-            TlsMode::VerifyFull => "verify-full",
-        }
-    }
-
-    /// Parses the exact spelling PostgreSQL drivers accept.
-    pub fn parse(s: &str) -> Option<TlsMode> {
-        TlsMode::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-}
-
-impl fmt::Display for TlsMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// `db.tls.mode` (one of [`SslMode::CHART`]) is the probe's [`SslMode`]: one type.
+pub use crate::model::tls::SslMode;
 
 /// Where the database CA comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -97,7 +62,7 @@ pub struct Db {
     pub(crate) password: Option<Hidden>,
     pub host: Option<String>,
     pub port: Option<u16>,
-    pub tls_mode: Option<TlsMode>,
+    pub tls_mode: Option<SslMode>,
     pub config_map_ref: Option<KeyRef>,
     pub secret_ref: Option<KeyRef>,
     pub max_open_connections: Option<u64>,
@@ -117,7 +82,7 @@ pub struct DbSettings {
     pub port: u16,
     pub user: Option<String>,
     /// `PGSSLMODE`: db.tls.mode (default verify-full), `disable` for the built-in DB.
-    pub sslmode: TlsMode,
+    pub sslmode: SslMode,
     /// The CA the chart mounts (the Secret wins when both refs have a name).
     pub ca_kind: Option<CaKind>,
     pub ca_name: Option<String>,
@@ -248,9 +213,9 @@ impl Values {
             port: self.db.port.unwrap_or(DEFAULT_PORT),
             user: self.db.user.clone(),
             sslmode: if external {
-                self.db.tls_mode.unwrap_or(TlsMode::VerifyFull)
+                self.db.tls_mode.unwrap_or(SslMode::VerifyFull)
             } else {
-                TlsMode::Disable
+                SslMode::Disable
             },
             ca_kind,
             ca_name: r.and_then(|r| r.name.clone()),

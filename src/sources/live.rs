@@ -19,6 +19,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde::de::DeserializeOwned;
 
+use super::access::Access;
 use crate::analysis::scan::Scanner;
 use crate::catalogue::Catalogue;
 use crate::model::error::InputError;
@@ -110,16 +111,12 @@ async fn list<K>(api: Api<K>, timeout: Duration) -> Result<Got<K>, anyhow::Error
 where
     K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
-    match tokio::time::timeout(timeout, api.list(&ListParams::default())).await {
-        Err(_) => Ok(Got::Skipped(format!("timed out after {timeout:?}"))),
-        Ok(Ok(l)) => Ok(Got::Ok(l.items)),
-        Ok(Err(kube::Error::Api(s))) if s.code == 403 || s.code == 401 => {
-            Ok(Got::Skipped(format!("forbidden: {}", s.message)))
+    match super::access::read(timeout, api.list(&ListParams::default())).await {
+        Access::Ok(l) => Ok(Got::Ok(l.items)),
+        Access::Forbidden(why) | Access::NotFound(why) | Access::TimedOut(why) => {
+            Ok(Got::Skipped(why))
         }
-        Ok(Err(kube::Error::Api(s))) if s.code == 404 => {
-            Ok(Got::Skipped(format!("not found: {}", s.message)))
-        }
-        Ok(Err(e)) => Err(unreachable(e)),
+        Access::Error(e) => Err(unreachable(e)),
     }
 }
 
@@ -181,34 +178,7 @@ pub async fn collect(
         Ok(Err(e)) => ev.skip("server version", e.to_string()),
         Err(_) => ev.skip("server version", format!("timed out after {t:?}")),
     }
-    // Release: the one asked for, else the chart's default, else whatever release the
-    // pods with a db-init container carry.
-    let wanted = opts
-        .release
-        .clone()
-        .unwrap_or_else(|| crate::settings::pod_env::DEFAULT_RELEASE.to_string());
-    let has_release = |r: &str| {
-        ev.pods.iter().any(|p| {
-            p.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("release"))
-                .map(String::as_str)
-                == Some(r)
-        })
-    };
-    ev.release = if has_release(&wanted) {
-        Some(wanted.clone())
-    } else {
-        let detected = ev.pods.iter().filter(|p| has_db_init(p)).find_map(|p| {
-            p.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("release"))
-                .cloned()
-        });
-        detected.or(opts.release.clone())
-    };
+    ev.release = crate::settings::pod_env::detect_release(&ev.pods, opts.release.as_deref());
     match secrets? {
         Got::Ok(mut v) => {
             take_secret_values(&mut ev, &mut v);

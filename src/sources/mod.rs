@@ -4,6 +4,7 @@
 //! doctor's own `dssc/` files. Reading streams logs through the scanner; unknown files
 //! and fields are ignored, so bundles of other tools load too.
 
+pub mod access;
 pub mod live;
 pub mod logfile;
 
