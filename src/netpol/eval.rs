@@ -46,34 +46,12 @@ pub fn selects_for_egress(p: &NetworkPolicy, pod: &PodRef) -> bool {
     ns_ok && sel_ok && affects_egress(spec)
 }
 
-/// Parses `a.b.c.d/n` or `x::y/n`.
-pub(crate) fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
-    let (ip, len) = s.trim().split_once('/')?;
-    let ip: IpAddr = ip.parse().ok()?;
-    let len: u8 = len.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    (len <= max).then_some((ip, len))
-}
-
+/// Whether `ip` is inside `cidr` (an invalid CIDR, or another address family,
+/// contains nothing).
 pub(crate) fn cidr_contains(cidr: &str, ip: IpAddr) -> bool {
-    let Some((net, len)) = parse_cidr(cidr) else {
-        return false;
-    };
-    match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(a)) => {
-            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-            u32::from(n) & mask == u32::from(a) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(a)) => {
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len)
-            };
-            u128::from(n) & mask == u128::from(a) & mask
-        }
-        _ => false,
-    }
+    cidr.trim()
+        .parse::<ipnet::IpNet>()
+        .is_ok_and(|net| net.contains(&ip))
 }
 
 /// Whether an ipBlock covers the address: inside `cidr` and outside every `except`.

@@ -88,11 +88,10 @@ pub fn bin_dir() -> Option<PathBuf> {
 
 /// Whether tests can start servers; prints why not.
 pub fn available() -> bool {
-    let ok = bin_dir().is_some();
-    if !ok {
-        eprintln!("PostgreSQL binaries not found (set PG_BIN); skipping");
-    }
-    ok
+    super::ci::require(
+        "PostgreSQL server binaries (initdb; set PG_BIN)",
+        bin_dir().is_some(),
+    )
 }
 
 fn is_root() -> bool {

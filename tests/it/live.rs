@@ -18,7 +18,7 @@ use dssc_doctor::sources;
 use dssc_doctor::sources::live::{self, Options};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kubectl-dssc_doctor");
+use crate::support::cli::{serve_bin, BIN};
 
 fn bundle_path(name: &str) -> String {
     format!("{}/testdata/bundles/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -137,47 +137,6 @@ async fn release_is_detected_when_not_the_default() {
     .await;
     assert_eq!(live["source"]["release"], "deepsecurity-smartcheck");
     assert_eq!(ids(&live), ["NET001"]);
-}
-
-/// Starts `serve` as a child process and returns its kubeconfig path.
-struct Served {
-    child: std::process::Child,
-    kubeconfig: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve_bin(bundle: &str, extra: &[&str]) -> Served {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    let child = Command::new(BIN)
-        .args(["serve", bundle, "--kubeconfig-out"])
-        .arg(&kubeconfig)
-        .args(extra)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while !kubeconfig.exists()
-        || std::fs::read_to_string(&kubeconfig)
-            .unwrap_or_default()
-            .is_empty()
-    {
-        assert!(t.elapsed() < Duration::from_secs(20), "serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Served {
-        child,
-        kubeconfig,
-        _dir: dir,
-    }
 }
 
 #[test]

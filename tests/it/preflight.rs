@@ -2,20 +2,18 @@
 //! an in-process bundle server (the cluster) and real PostgreSQL 15 servers with
 //! certificates made per test run. Only loopback traffic.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::support::certs::{Ca, Key, San};
+use crate::support::pg::{self, PgOptions, PgServer, HBA_SSL_ONLY, MASTER};
 use dssc_doctor::serve::{self, BundleApi, ServerHandle};
 use serde_json::{json, Value};
-use support::certs::{Ca, Key, San};
-use support::pg::{self, PgOptions, PgServer, HBA_SSL_ONLY, MASTER};
 
 const NS: &str = "trendmicro";
-const BIN: &str = env!("CARGO_BIN_EXE_kubectl-dssc_doctor");
+use crate::support::cli::BIN;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -199,7 +197,7 @@ fn text_and_junit_outputs() {
 fn unreachable_cluster_is_skipped_quickly() {
     let dir = tempfile::tempdir().unwrap();
     // A port that was free a moment ago: connection refused.
-    let port = support::delay::closed_port();
+    let port = crate::support::delay::closed_port();
     let kc = dir.path().join("kubeconfig");
     std::fs::write(
         &kc,

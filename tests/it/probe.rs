@@ -1,16 +1,14 @@
 //! The staged database probe against real PostgreSQL 15 servers with certificates made
 //! per test run. One server per configuration, shared by the tests that need it.
 
-mod support;
-
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::support::certs::{Ca, Key, San};
+use crate::support::delay::{closed_port, silent_listener, DelayProxy};
+use crate::support::pg::{self, PgOptions, PgServer, HBA_SSL_ONLY, MASTER, SUPERUSER, WEAK};
 use dssc_doctor::catalogue::Catalogue;
 use dssc_doctor::probe::{self, ProbeConfig, ProbeResult, SslMode, StageResult, VersionRange};
-use support::certs::{Ca, Key, San};
-use support::delay::{closed_port, silent_listener, DelayProxy};
-use support::pg::{self, PgOptions, PgServer, HBA_SSL_ONLY, MASTER, SUPERUSER, WEAK};
 
 /// The CA that signs the servers' certificates, and an unrelated one.
 fn ca() -> &'static Ca {
@@ -392,7 +390,7 @@ async fn delay_proxy_is_lat001_with_p50_near_the_delay() {
 // ---- the binary ----
 
 fn bin() -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-dssc_doctor"));
+    let mut c = std::process::Command::new(crate::support::cli::BIN);
     for v in [
         "PGHOST",
         "PGPORT",

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kubectl-dssc_doctor");
+use crate::support::cli::BIN;
 
 struct Out {
     code: i32,
@@ -251,14 +251,10 @@ fn multi_cause_bundle_separates_root_causes() {
 
 #[test]
 fn unrelated_troubleshoot_bundle_reports_nothing_dssc_specific() {
-    let path = format!(
-        "{}/../shared/external/troubleshoot-bundle",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    if !Path::new(&path).exists() {
-        eprintln!("skipped: {path} not present");
+    let Some(path) = crate::support::ci::external_bundle() else {
         return;
-    }
+    };
+    let path = path.display().to_string();
     let (code, r) = json_report(&["analyze", &path]);
     assert_eq!(code, 0);
     assert_eq!(ids(&r), ["DOC002"]);

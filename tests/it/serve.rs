@@ -3,7 +3,7 @@
 //! `kube` client, and with the real `kubectl` when it is installed.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +20,6 @@ const NS: &str = "trendmicro";
 const AUTH: &str = "auth-7d78dccff7-nfh97";
 const REGISTRY: &str = "registry-5b8f9d7c4-abcde";
 const SECRET_VALUE: &str = "s3cr3t-Pa55w0rd";
-const EXTERNAL: &str = "/work/shared/external/troubleshoot-bundle";
 
 fn list(kind: &str, items: Vec<Value>) -> Value {
     json!({"kind": format!("{kind}List"), "apiVersion": "v1",
@@ -898,11 +897,10 @@ fn rejects_what_is_not_a_bundle() {
 
 #[tokio::test]
 async fn troubleshoot_bundle_is_served() {
-    let path = Path::new(EXTERNAL);
-    if !path.is_dir() {
-        eprintln!("note: {EXTERNAL} absent; skipped");
+    let Some(path) = crate::support::ci::external_bundle() else {
         return;
-    }
+    };
+    let path = path.as_path();
     let h = serve_dir(path, Duration::ZERO).await;
     let a = h.addr();
     assert_eq!(get(a, "/version").await.json()["gitVersion"], "v1.23.5");
@@ -988,23 +986,9 @@ fn kubectl(kc: &Path, cache: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn kubectl_path() -> Option<PathBuf> {
-    let p = PathBuf::from("/usr/bin/kubectl");
-    if p.exists() {
-        return Some(p);
-    }
-    Command::new("kubectl")
-        .arg("version")
-        .arg("--client")
-        .output()
-        .ok()
-        .map(|_| PathBuf::from("kubectl"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_fidelity() {
-    if kubectl_path().is_none() {
-        eprintln!("note: kubectl not installed; fidelity check skipped");
+    if crate::support::ci::kubectl().is_none() {
         return;
     }
     let s = small().await;
@@ -1143,11 +1127,13 @@ async fn kubectl_fidelity() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_on_troubleshoot_bundle() {
-    if kubectl_path().is_none() || !Path::new(EXTERNAL).is_dir() {
-        eprintln!("note: kubectl or {EXTERNAL} absent; skipped");
+    let (Some(_), Some(external)) = (
+        crate::support::ci::kubectl(),
+        crate::support::ci::external_bundle(),
+    ) else {
         return;
-    }
-    let h = serve_dir(Path::new(EXTERNAL), Duration::ZERO).await;
+    };
+    let h = serve_dir(&external, Duration::ZERO).await;
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
     std::fs::write(&kc, h.kubeconfig()).unwrap();
@@ -1208,7 +1194,7 @@ fn serve_command_end_to_end() {
     let root = dir.path().join("b");
     small_bundle(&root);
     let kc = dir.path().join("kc.yaml");
-    let bin = env!("CARGO_BIN_EXE_kubectl-dssc_doctor");
+    let bin = crate::support::cli::BIN;
     let mut child = Command::new(bin)
         .arg("serve")
         .arg(&root)

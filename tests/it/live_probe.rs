@@ -4,21 +4,19 @@
 //! harness. A probe finding that agrees with the db-init logs confirms the log finding;
 //! a probe that cannot reach the database from here is information, not an error.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::support::certs::{Ca, Key, San};
+use crate::support::delay::closed_port;
+use crate::support::pg::{self, PgOptions, PgServer, HBA_SSL_ONLY, MASTER};
 use base64::Engine as _;
 use dssc_doctor::serve::{self, BundleApi};
 use serde_json::Value;
-use support::certs::{Ca, Key, San};
-use support::delay::closed_port;
-use support::pg::{self, PgOptions, PgServer, HBA_SSL_ONLY, MASTER};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kubectl-dssc_doctor");
+use crate::support::cli::BIN;
 const OLD_HOST: &str = "192.168.2.54";
 
 fn ca() -> &'static Ca {

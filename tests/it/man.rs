@@ -1,5 +1,6 @@
-//! The man pages in man/ are generated from the clap definitions; this test fails when
-//! they are stale. Regenerate with: BLESS=1 cargo test --test man
+//! The man pages in man/ and the shell completions in completions/ are generated from
+//! the clap definitions; these tests fail when they are stale. Regenerate with:
+//! BLESS=1 cargo test --test it man
 
 use clap::CommandFactory;
 use dssc_doctor::cli::Cli;
@@ -52,6 +53,35 @@ fn man_pages_are_current() {
     }
     assert!(
         stale.is_empty(),
-        "stale man pages {stale:?}: run BLESS=1 cargo test --test man"
+        "stale man pages {stale:?}: run BLESS=1 cargo test --test it man"
+    );
+}
+
+/// bash, zsh and fish completions, shipped like the man pages.
+#[test]
+fn completions_are_current() {
+    use clap_complete::Shell;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    let bless = std::env::var_os("BLESS").is_some();
+    let mut stale = Vec::new();
+    for (shell, file) in [
+        (Shell::Bash, "kubectl-dssc_doctor.bash"),
+        (Shell::Zsh, "_kubectl-dssc_doctor"),
+        (Shell::Fish, "kubectl-dssc_doctor.fish"),
+    ] {
+        let mut buf = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "kubectl-dssc_doctor", &mut buf);
+        let text = String::from_utf8(buf).expect("utf-8 completion");
+        let path = dir.join(file);
+        if bless {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(file);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale completions {stale:?}: run BLESS=1 cargo test --test it man"
     );
 }

@@ -12,72 +12,20 @@
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
-use dssc_doctor::serve::{self, BundleApi, ServerHandle};
+use dssc_doctor::serve::{self, BundleApi};
 use dssc_doctor::sources::{self, InputKind};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kubectl-dssc_doctor");
+use crate::support::cli::{run, serve_api, show, testdata, Served, BIN};
 const NS: &str = "trendmicro";
 const RELEASE: &str = "deepsecurity-smartcheck";
 
-fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/bundles")
-        .join(name)
-}
-
-/// The bundle server on its own runtime, with its kubeconfig in a temporary file.
-struct Served {
-    rt: tokio::runtime::Runtime,
-    handle: Option<ServerHandle>,
-    kubeconfig: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            self.rt.block_on(h.shutdown());
-        }
-    }
-}
-
-fn serve_api(api: BundleApi) -> Served {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let handle = rt
-        .block_on(serve::start(
-            Arc::new(api),
-            "127.0.0.1:0".parse().unwrap(),
-            Duration::ZERO,
-        ))
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, handle.kubeconfig()).unwrap();
-    Served {
-        rt,
-        handle: Some(handle),
-        kubeconfig,
-        _dir: dir,
-    }
-}
-
 fn serve_path(path: &Path) -> Served {
     serve_api(BundleApi::load(path).unwrap())
-}
-
-fn run<S: AsRef<OsStr>>(args: &[S]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
 }
 
 /// The binary against the served cluster: `--kubeconfig F -n trendmicro ARGS`.
@@ -91,15 +39,6 @@ fn run_live<S: AsRef<OsStr>>(s: &Served, args: &[S]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// `bundle -o FILE` / `bundle --dir DIR` against the served cluster; must succeed.
