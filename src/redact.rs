@@ -60,27 +60,10 @@ pub fn secret_json_keys_only(obj: &mut serde_json::Value) {
     }
 }
 
-/// A secret value held in memory (the DB password for the probe). It has no Display and
-/// its Debug output is hidden, so it cannot end up in a report or a log by accident.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Sensitive(String);
-
-impl Sensitive {
-    pub fn new(s: impl Into<String>) -> Self {
-        Sensitive(s.into())
-    }
-
-    /// The value itself: only for handing to a database driver.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Sensitive {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(HIDDEN)
-    }
-}
+/// A secret value held in memory (the DB password for the probe): `secrecy`'s string,
+/// whose `Debug` is redacted and which is zeroed when dropped; read it only with
+/// `expose_secret()`, to hand it to a database driver.
+pub use secrecy::{ExposeSecret, SecretString};
 
 use std::borrow::Cow;
 use std::sync::LazyLock;

@@ -32,7 +32,7 @@ pub fn config(a: &ProbeArgs) -> Result<ProbeConfig, InputError> {
         host: a.host.clone().unwrap_or_default(),
         port: a.port,
         user: a.user.clone(),
-        password,
+        password: password.map(crate::redact::SecretString::from),
         database: a.database.clone(),
         sslmode: a.sslmode.into(),
         ca_pem,

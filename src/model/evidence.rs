@@ -83,7 +83,7 @@ pub struct Evidence {
     pub values: Option<serde_json::Value>,
     /// The database password, for the probe only: kept in memory, never printed or
     /// written (its Debug output is redacted).
-    pub db_password: Option<crate::redact::Sensitive>,
+    pub db_password: Option<crate::redact::SecretString>,
     /// The database user from the Secret db-init's PGUSER names, for the probe only:
     /// the chart keeps it in a Secret, so it is not a reported setting.
     pub db_user: Option<String>,

@@ -34,7 +34,7 @@ pub(crate) async fn database_group(
         host: s.host.clone(),
         port: s.port,
         user: s.user.clone().unwrap_or_else(|| "postgres".into()),
-        password: vals.password().map(str::to_string),
+        password: vals.password().map(crate::redact::SecretString::from),
         database: "postgres".into(),
         sslmode: s.sslmode,
         ca_pem,

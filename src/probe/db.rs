@@ -99,7 +99,7 @@ pub(crate) async fn connect_stage(
         .application_name("dssc-doctor")
         .connect_timeout(cfg.connect_timeout);
     if let Some(p) = &cfg.password {
-        pc.password(p);
+        pc.password(crate::redact::ExposeSecret::expose_secret(p));
     }
     let tls = match cfg.sslmode {
         SslMode::Disable => false,

@@ -84,7 +84,7 @@ pub fn from_evidence(ev: &Evidence, opts: &DiscoverOptions) -> Option<ProbeConfi
         None => SslMode::VerifyFull,
     };
     let (ca_pem, ca_origin, ca_withheld) = ca(ev, &mut notes);
-    let password = ev.db_password.as_ref().map(|p| p.expose().to_string());
+    let password = ev.db_password.clone();
     if password.is_none() {
         notes.push(
             "no database password found (Helm release or the <fullname>-db Secret): the login is tried without one"
@@ -160,7 +160,7 @@ fn ca(ev: &Evidence, notes: &mut Vec<String>) -> (Option<Vec<u8>>, Option<String
 mod tests {
     use super::*;
     use crate::model::evidence::SourceKind;
-    use crate::redact::Sensitive;
+    use crate::redact::{ExposeSecret, SecretString};
     use k8s_openapi::api::core::v1::ConfigMap;
 
     fn ev(settings: &[(&str, &str)]) -> Evidence {
@@ -202,7 +202,7 @@ mod tests {
             ("ca_key", "ca"),
         ]);
         e.configmaps.push(trust("dssc-db-trust", "ca", "PEM"));
-        e.db_password = Some(Sensitive::new("pw"));
+        e.db_password = Some(SecretString::from("pw"));
         let c = from_evidence(&e, &DiscoverOptions::default()).unwrap();
         assert_eq!((c.host.as_str(), c.port), ("10.0.0.5", 6432));
         assert_eq!(c.user, "postgres");
@@ -212,7 +212,7 @@ mod tests {
             c.ca_origin.as_deref(),
             Some("configmap dssc-db-trust key ca")
         );
-        assert_eq!(c.password.as_deref(), Some("pw"));
+        assert_eq!(c.password.as_ref().map(|p| p.expose_secret()), Some("pw"));
         assert_eq!(c.samples, 5);
         assert!(!c.ca_withheld);
     }

@@ -121,7 +121,8 @@ pub struct ProbeConfig {
     pub host: String,
     pub port: u16,
     pub user: String,
-    pub password: Option<String>,
+    /// `secrecy`: redacted in `Debug`, zeroed on drop.
+    pub password: Option<crate::redact::SecretString>,
     pub database: String,
     pub sslmode: SslMode,
     /// The CA bundle (PEM), from a file or the cluster's ConfigMap/Secret.
@@ -177,7 +178,7 @@ impl fmt::Debug for ProbeConfig {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password", &self.password)
             .field("database", &self.database)
             .field("sslmode", &self.sslmode)
             .field("ca_origin", &self.ca_origin)

@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::Secret;
 use serde_json::Value;
 
 use crate::model::evidence::HelmRelease;
-use crate::redact::{redact_values, Sensitive};
+use crate::redact::{redact_values, SecretString};
 
 /// The name prefix of Helm 3 release Secrets.
 pub const SECRET_PREFIX: &str = "sh.helm.release.v1.";
@@ -114,7 +114,7 @@ pub fn decode_release(secret: &Secret) -> Result<HelmRelease, String> {
 /// The password is for the probe only.
 pub fn decode_release_with_password(
     secret: &Secret,
-) -> Result<(HelmRelease, Option<Sensitive>), String> {
+) -> Result<(HelmRelease, Option<SecretString>), String> {
     let mut rel = release_json(secret)?;
     let mut config = rel
         .get_mut("config")
@@ -128,7 +128,7 @@ pub fn decode_release_with_password(
         .into_iter()
         .find_map(|v| scalar(v.pointer("/db/password")?))
         .filter(|p| !p.is_empty())
-        .map(Sensitive::new);
+        .map(SecretString::from);
     redact_values(&mut config);
     redact_values(&mut defaults);
     let text = |p: &str| {
@@ -290,7 +290,10 @@ mod tests {
         for gzip in [true, false] {
             let s = release_secret("deepsecurity-smartcheck", 3, &body(3), gzip);
             let (rel, pw) = decode_release_with_password(&s).unwrap();
-            assert_eq!(pw.as_ref().map(Sensitive::expose), Some(PW));
+            assert_eq!(
+                pw.as_ref().map(crate::redact::ExposeSecret::expose_secret),
+                Some(PW)
+            );
             assert_eq!(rel.name, "deepsecurity-smartcheck");
             assert_eq!(rel.namespace, "trendmicro");
             assert_eq!(rel.revision, 3);

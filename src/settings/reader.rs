@@ -70,7 +70,9 @@ impl Reader<'_> {
         if let Some(m) = self.map(root, "", "db") {
             self.unknown(m, "db", DB_KEYS);
             db.user = self.text(m, "db", "user");
-            db.password = self.text(m, "db", "password").map(Hidden);
+            db.password = self
+                .text(m, "db", "password")
+                .map(crate::redact::SecretString::from);
             db.host = self.string(m, "db", "host").map(|h| h.trim().to_string());
             db.port = self.port(m);
             let _ = self.string(m, "db", "secret");

@@ -12,6 +12,7 @@ pub const AZURE_SUFFIX: &str = ".postgres.database.azure.com";
 
 /// `db.tls.mode` (one of [`SslMode::CHART`]) is the probe's [`SslMode`]: one type.
 pub use crate::model::tls::SslMode;
+use crate::redact::{ExposeSecret, SecretString};
 
 /// Where the database CA comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,21 +46,12 @@ pub struct KeyRef {
     pub key: Option<String>,
 }
 
-/// A secret string. `Debug` never shows it.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub(crate) struct Hidden(pub(crate) String);
-
-impl fmt::Debug for Hidden {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(HIDDEN)
-    }
-}
-
 /// The typed `db:` section. Unset (or wrongly typed) keys are `None`.
 #[derive(Clone, Debug, Default)]
 pub struct Db {
     pub user: Option<String>,
-    pub(crate) password: Option<Hidden>,
+    /// `secrecy`: `Debug` never shows it.
+    pub(crate) password: Option<SecretString>,
     pub host: Option<String>,
     pub port: Option<u16>,
     pub tls_mode: Option<SslMode>,
@@ -154,7 +146,7 @@ impl Values {
     /// The password from `db.password`. Never print, log or serialise it; it is meant
     /// for the database probe's login only.
     pub fn password(&self) -> Option<&str> {
-        self.db.password.as_ref().map(|h| h.0.as_str())
+        self.db.password.as_ref().map(|h| h.expose_secret())
     }
 
     /// The merged values as JSON with every secret value replaced (for bundles and
@@ -259,7 +251,7 @@ pub fn apply_values(ev: &mut crate::model::evidence::Evidence, values: &Values) 
         );
     }
     if let Some(pw) = values.password() {
-        ev.db_password = Some(crate::redact::Sensitive::new(pw));
+        ev.db_password = Some(crate::redact::SecretString::from(pw));
     }
     ev.values = Some(values.redacted_json());
 }

@@ -24,7 +24,7 @@ use crate::analysis::scan::Scanner;
 use crate::catalogue::Catalogue;
 use crate::model::error::InputError;
 use crate::model::evidence::{has_db_init, is_db_init, Evidence, Log, SourceKind};
-use crate::redact::{self, Sensitive};
+use crate::redact::{self, SecretString};
 
 /// How to reach the cluster and how much to read.
 #[derive(Clone, Debug)]
@@ -333,7 +333,7 @@ fn take_secret_values(ev: &mut Evidence, secrets: &mut [Secret]) {
     };
     if ev.db_password.is_none() {
         if let Some((name, key)) = refs.get("PGPASSWORD") {
-            ev.db_password = value(name, key).map(Sensitive::new);
+            ev.db_password = value(name, key).map(SecretString::from);
         }
     }
     if let Some((name, key)) = refs.get("PGUSER") {
@@ -347,7 +347,7 @@ fn take_secret_values(ev: &mut Evidence, secrets: &mut [Secret]) {
             .and_then(|s| s.data.as_ref()?.get("database-password"))
             .and_then(|b| String::from_utf8(b.0.clone()).ok())
         {
-            ev.db_password = Some(Sensitive::new(pw));
+            ev.db_password = Some(SecretString::from(pw));
         }
     }
     for s in secrets.iter_mut() {

@@ -71,7 +71,10 @@ fn planted(cat: &Catalogue) -> Evidence {
     ev.secrets.push(s);
     let rs = release_secret();
     let (rel, pw) = helm::decode_release_with_password(&rs).unwrap();
-    assert_eq!(pw.as_ref().map(|p| p.expose()), Some(PW));
+    assert_eq!(
+        pw.as_ref().map(secrecy::ExposeSecret::expose_secret),
+        Some(PW)
+    );
     ev.db_password = pw;
     ev.helm = Some(rel);
     ev.secrets.push(rs);
