@@ -2,6 +2,13 @@
 
 use super::*;
 
+/// Every event through the event rules.
+pub(crate) fn add(cx: &Context, set: &mut FindingSet) {
+    for e in &cx.ev.events {
+        event_hits(cx.cat, e, &cx.known_pods, &cx.pod_ctx, set);
+    }
+}
+
 pub(crate) fn event_hits(
     cat: &Catalogue,
     e: &Event,

@@ -1,7 +1,8 @@
-//! The check pipeline: evidence in, findings out. Event and log rules come from the
-//! catalogue; the checks that need reasoning (stuck pods nothing explains, restart
-//! loops, unreadable evidence) are code here. The order follows the vendor's guide:
-//! a pod's events first, its db-init log when no event explains it.
+//! The check pipeline: evidence in, findings out, in stages that share one
+//! [`Context`]: events, logs, drift, the NetworkPolicy explanation, the probe, pod
+//! state, what could not be read. Event and log rules come from the catalogue; the
+//! checks that need reasoning are code, one file per stage. The order follows the
+//! vendor's guide: a pod's events first, its db-init log when no event explains it.
 
 pub mod scan;
 
@@ -9,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Event;
 
-use crate::catalogue::{Catalogue, Severity, Source};
-use crate::model::evidence::{pod_row, Evidence, PodRow};
+use crate::catalogue::{Catalogue, Source};
+use crate::model::evidence::{Evidence, PodRow};
 use crate::model::findings::{self, Finding, FindingSet, Hit, Origin, Subject};
 use crate::probe::{self, ProbeResult};
 use crate::report::{Report, SourceInfo};
@@ -24,18 +25,18 @@ mod ca;
 use ca::*;
 mod probe_merge;
 pub use probe_merge::*;
+mod collection;
+mod context;
 mod events;
-use crate::catalogue::ids;
-use events::*;
+mod logs;
+mod pods;
+pub use context::Context;
 
 /// What the pipeline concluded.
 pub struct Outcome {
     pub pods: Vec<PodRow>,
     pub findings: Vec<Finding>,
 }
-
-/// Restarts at or above this count make a container "restarting".
-const RESTART_WARN: i32 = 3;
 
 /// Runs every check over the evidence.
 pub fn run(cat: &Catalogue, ev: &Evidence) -> Outcome {
@@ -46,176 +47,26 @@ pub fn run(cat: &Catalogue, ev: &Evidence) -> Outcome {
 /// here merged in: a probe hit that agrees with a log or event finding (same ID and
 /// identifying values) confirms it instead of adding a second finding.
 pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult>) -> Outcome {
+    let cx = Context::new(cat, ev);
     let mut set = FindingSet::new(cat);
-    let mut dssc = ev.dssc_pods();
-    // As `kubectl get pods` lists them, whatever order the source gave.
-    dssc.sort_by(|a, b| {
-        (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
-    });
-    let pods: Vec<PodRow> = dssc.iter().map(|p| pod_row(p)).collect();
-    let pod_ctx: BTreeMap<(String, String), BTreeMap<String, String>> = ev
-        .pods
-        .iter()
-        .map(|p| {
-            (
-                (
-                    p.metadata.namespace.clone().unwrap_or_default(),
-                    p.metadata.name.clone().unwrap_or_default(),
-                ),
-                ca_context(ev, pod_env::pod_context(p)),
-            )
-        })
-        .collect();
-    let known_pods: BTreeSet<(String, String)> = pod_ctx.keys().cloned().collect();
-
     // 1. Events.
-    for e in &ev.events {
-        event_hits(cat, e, &known_pods, &pod_ctx, &mut set);
-    }
-
+    events::add(&cx, &mut set);
     // 2. Logs: plain logs always; a pod's logs when no event already explains it.
-    let explained_by_events: BTreeSet<(String, String)> = known_pods
-        .iter()
-        .filter(|(ns, name)| set.explains_pod(ns, name, Severity::Error))
-        .cloned()
-        .collect();
-    for log in &ev.logs {
-        let (ns, pod) = (
-            log.namespace.clone().unwrap_or_default(),
-            log.pod.clone().unwrap_or_default(),
-        );
-        if log.pod.is_some() && explained_by_events.contains(&(ns.clone(), pod.clone())) {
-            continue;
-        }
-        let ctx = pod_ctx
-            .get(&(ns.clone(), pod.clone()))
-            .cloned()
-            .unwrap_or_default();
-        let seen_on = match (&log.pod, &log.container) {
-            (Some(p), Some(c)) => format!(
-                "{}{p}/{c}{}",
-                if ns.is_empty() {
-                    String::new()
-                } else {
-                    format!("{ns}/")
-                },
-                if log.previous { " (previous)" } else { "" }
-            ),
-            _ => log.origin.clone(),
-        };
-        for h in &log.scan.hits {
-            set.add(Hit {
-                rule: h.rule,
-                captures: h.captures.clone(),
-                subject: log.pod.as_ref().map(|p| Subject::Pod {
-                    namespace: ns.clone(),
-                    name: p.clone(),
-                }),
-                evidence: findings::Evidence {
-                    source: Origin::Log,
-                    text: h.text.clone(),
-                    count: h.count,
-                    first_seen: h.first_ts.clone(),
-                    last_seen: h.last_ts.clone(),
-                    seen_on: vec![seen_on.clone()],
-                },
-                context: ctx.clone(),
-            });
-        }
-    }
-
+    logs::add(&cx, &mut set);
     config_drift(ev, &mut set);
-    netpol_explain(cat, ev, &pod_ctx, &mut set);
-
+    netpol_explain(cat, ev, &cx.pod_ctx, &mut set);
     // 3. The database probe, run from here.
     if let Some(res) = probe {
         add_probe(cat, &mut set, res);
     }
-
-    // 4. Code checks on pod state.
-    for (p, row) in dssc.iter().zip(&pods) {
-        let ns = row.namespace.clone();
-        let ctx = pod_env::pod_context(p);
-        if row.in_init && !row.ok && !set.explains_pod(&ns, &row.name, Severity::Warn) {
-            set.add_code(
-                ids::POD001,
-                Some(Subject::Pod {
-                    namespace: ns.clone(),
-                    name: row.name.clone(),
-                }),
-                Origin::Cluster,
-                format!("{} {} {}", row.name, row.ready, row.status),
-                ctx.clone(),
-                Vec::new(),
-            );
-        }
-        for cs in p
-            .status
-            .as_ref()
-            .and_then(|s| s.container_statuses.as_ref())
-            .into_iter()
-            .flatten()
-        {
-            let waiting = cs
-                .state
-                .as_ref()
-                .and_then(|s| s.waiting.as_ref())
-                .and_then(|w| w.reason.as_deref());
-            if (waiting == Some("CrashLoopBackOff") || cs.restart_count >= RESTART_WARN)
-                && !set.explains_pod(&ns, &row.name, Severity::Error)
-            {
-                let mut c = ctx.clone();
-                c.insert("container".into(), cs.name.clone());
-                set.add_code(
-                    ids::POD002,
-                    Some(Subject::Pod {
-                        namespace: ns.clone(),
-                        name: row.name.clone(),
-                    }),
-                    Origin::Cluster,
-                    format!(
-                        "container {} of {}: {} restarts{}",
-                        cs.name,
-                        row.name,
-                        cs.restart_count,
-                        waiting.map(|w| format!(", {w}")).unwrap_or_default()
-                    ),
-                    c,
-                    Vec::new(),
-                );
-            }
-        }
-    }
-    for s in &ev.skipped {
-        set.add_code(
-            ids::DOC001,
-            Some(Subject::Other(s.what.clone())),
-            Origin::Collector,
-            format!("{}: {}", s.what, s.why),
-            BTreeMap::new(),
-            Vec::new(),
-        );
-    }
-    if dssc.is_empty() && ev.logs.iter().all(|l| l.pod.is_some()) {
-        set.add_code(
-            ids::DOC002,
-            None,
-            Origin::Collector,
-            format!(
-                "{} pods read, none with a db-init init container{}",
-                ev.pods.len(),
-                ev.release
-                    .as_ref()
-                    .map(|r| format!(" or label release={r}"))
-                    .unwrap_or_default()
-            ),
-            BTreeMap::new(),
-            Vec::new(),
-        );
-    }
-
+    // 4. Code checks on pod state, then on what could not be read.
+    pods::add(&cx, &mut set);
+    collection::add(&cx, &mut set);
     let findings = set.finish(&defaults(ev));
-    Outcome { pods, findings }
+    Outcome {
+        pods: cx.pods,
+        findings,
+    }
 }
 
 /// Context values every finding may use, from the evidence as a whole.
@@ -276,6 +127,7 @@ pub fn build_report_with_probe(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::Severity;
 
     /// MNT002's "closest existing key" was computed twice: preflight named `ca.pem` for
     /// `ca`, the diagnosis of the same cluster named none.

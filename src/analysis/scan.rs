@@ -20,30 +20,7 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// Evidence text longer than this is shortened in reports.
 const MAX_TEXT: usize = 600;
 
-/// One rule matched in one log, with the repeats counted.
-#[derive(Clone, Debug)]
-pub struct LogHit {
-    pub rule: usize,
-    pub captures: Vec<(String, String)>,
-    /// The meaningful text of the first matching line (the JSON `error` field, or the
-    /// line itself).
-    pub text: String,
-    pub count: u64,
-    pub first_line: u64,
-    pub last_line: u64,
-    pub first_ts: Option<String>,
-    pub last_ts: Option<String>,
-}
-
-/// What a scan of one log found.
-#[derive(Clone, Debug, Default)]
-pub struct LogScan {
-    pub bytes: u64,
-    pub lines: u64,
-    pub hits: Vec<LogHit>,
-    /// The log holds NUL bytes: it is not text and was not scanned.
-    pub binary: bool,
-}
+pub use crate::model::evidence::{LogHit, LogScan};
 
 struct Pattern {
     rule: usize,

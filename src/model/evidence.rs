@@ -10,8 +10,6 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::version::Info;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::scan::LogScan;
-
 /// Where the evidence came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -83,7 +81,7 @@ pub struct Evidence {
     pub values: Option<serde_json::Value>,
     /// The database password, for the probe only: kept in memory, never printed or
     /// written (its Debug output is redacted).
-    pub db_password: Option<crate::redact::SecretString>,
+    pub db_password: Option<secrecy::SecretString>,
     /// The database user from the Secret db-init's PGUSER names, for the probe only:
     /// the chart keeps it in a Secret, so it is not a reported setting.
     pub db_user: Option<String>,
@@ -315,6 +313,31 @@ pub fn pod_row(p: &Pod) -> PodRow {
         ok,
         in_init,
     }
+}
+
+/// One rule matched in one log, with the repeats counted.
+#[derive(Clone, Debug)]
+pub struct LogHit {
+    pub rule: usize,
+    pub captures: Vec<(String, String)>,
+    /// The meaningful text of the first matching line (the JSON `error` field, or the
+    /// line itself).
+    pub text: String,
+    pub count: u64,
+    pub first_line: u64,
+    pub last_line: u64,
+    pub first_ts: Option<String>,
+    pub last_ts: Option<String>,
+}
+
+/// What a scan of one log found.
+#[derive(Clone, Debug, Default)]
+pub struct LogScan {
+    pub bytes: u64,
+    pub lines: u64,
+    pub hits: Vec<LogHit>,
+    /// The log holds NUL bytes: it is not text and was not scanned.
+    pub binary: bool,
 }
 
 #[cfg(test)]
