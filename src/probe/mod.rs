@@ -6,11 +6,14 @@
 //!
 //! Library API: build a [`ProbeConfig`], call [`run`], then [`add_findings`] to merge
 //! the hits into a [`FindingSet`] and [`attach`] to put the stage table and the probe's
-//! JSON into a [`Report`]. The `probe` subcommand lives in [`command`].
+//! JSON into a [`Report`]. The `probe` subcommand lives in `commands::probe`.
 //!
-//! Submodules: [`net`] (DNS, TCP, SSLRequest), [`tls`] (handshake, chain capture),
-//! [`cert`] (certificate and CA bundle analysis), [`db`] (connection, SQLSTATE
-//! classification, readiness), [`latency`] (samples and percentiles).
+//! This file holds the result types and the run; one file per stage: [`net`] (DNS,
+//! TCP, SSLRequest), [`tls`] (handshake, chain capture), [`cert`] (certificate and CA
+//! bundle analysis), [`db`] (connection, SQLSTATE classification, readiness),
+//! [`latency`] (samples and percentiles); around them [`config`], the run's record
+//! (`recorder`), [`findings`], settings [`discovered`] from a live install and the
+//! standalone [`report`].
 
 pub mod cert;
 pub mod db;
@@ -36,157 +39,12 @@ pub use latency::Stats;
 
 pub use crate::model::tls::{SslMode, Verify};
 
-/// Supported server versions as `server_version_num` bounds (inclusive).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct VersionRange {
-    pub min: u32,
-    pub max: u32,
-}
-
-impl VersionRange {
-    /// 9.6 to 13 as in the vendor guide.
-    pub const DSSC: VersionRange = VersionRange {
-        min: 90600,
-        max: 139999,
-    };
-
-    pub fn contains(&self, num: u32) -> bool {
-        (self.min..=self.max).contains(&num)
-    }
-
-    /// Parses `9.6-13` (major versions; a bare major covers all its minors).
-    pub fn parse(s: &str) -> Result<VersionRange, String> {
-        let (a, b) = s
-            .split_once('-')
-            .ok_or_else(|| format!("{s}: expected MIN-MAX, e.g. 9.6-13"))?;
-        let lo = major_num(a.trim()).ok_or_else(|| format!("{a}: not a version"))?;
-        let hi = major_num(b.trim()).ok_or_else(|| format!("{b}: not a version"))?;
-        let max = if hi >= 100000 { hi + 9999 } else { hi + 99 };
-        if lo > max {
-            return Err(format!("{s}: the minimum is above the maximum"));
-        }
-        Ok(VersionRange { min: lo, max })
-    }
-
-    pub fn label(&self) -> String {
-        format!("{} to {}", version_label(self.min), version_label(self.max))
-    }
-}
-
-fn major_num(s: &str) -> Option<u32> {
-    let mut it = s.split('.');
-    let major: u32 = it.next()?.parse().ok()?;
-    let minor: u32 = match it.next() {
-        Some(m) => m.parse().ok()?,
-        None => 0,
-    };
-    if it.next().is_some() {
-        return None;
-    }
-    Some(if major >= 10 {
-        major * 10000
-    } else {
-        major * 10000 + minor * 100
-    })
-}
-
-fn version_label(num: u32) -> String {
-    if num >= 100000 {
-        format!("{}", num / 10000)
-    } else {
-        format!("{}.{}", num / 10000, (num / 100) % 100)
-    }
-}
-
-/// Latency thresholds for LAT001 (milliseconds, TCP connect and `SELECT 1`).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct LatencyThresholds {
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-}
-
-impl Default for LatencyThresholds {
-    fn default() -> Self {
-        LatencyThresholds {
-            p50_ms: 10.0,
-            p95_ms: 25.0,
-        }
-    }
-}
-
-/// What to probe and how. The password stays in memory: it is never printed, logged,
-/// serialised or shown by `Debug`.
-#[derive(Clone)]
-pub struct ProbeConfig {
-    pub host: String,
-    pub port: u16,
-    pub user: String,
-    /// `secrecy`: redacted in `Debug`, zeroed on drop.
-    pub password: Option<crate::redact::SecretString>,
-    pub database: String,
-    pub sslmode: SslMode,
-    /// The CA bundle (PEM), from a file or the cluster's ConfigMap/Secret.
-    pub ca_pem: Option<Vec<u8>>,
-    /// Where the CA came from, for evidence texts (`ca.pem`, `configmap dssc-db-trust`).
-    pub ca_origin: Option<String>,
-    /// Limit of each network operation (DNS, TCP, each read, the whole login).
-    pub connect_timeout: Duration,
-    /// db-init's PGCONNECT_TIMEOUT; LAT002 warns at half of it.
-    pub pgconnect_timeout: Duration,
-    /// Latency samples of TCP connect and `SELECT 1`; 0 skips the latency stage.
-    pub samples: usize,
-    pub latency: LatencyThresholds,
-    /// Pool budget: services × db.maxOpenConnections.
-    pub services: u32,
-    pub max_open_connections: u32,
-    pub supported_versions: VersionRange,
-    /// What the caller wants said about how the settings were found (copied to the
-    /// result's `notes`).
-    pub notes: Vec<String>,
-    /// A CA is configured but its value is not available here (a Secret): the chain
-    /// cannot be verified as the pods verify it, so TLS001 only confirms a log finding.
-    pub ca_withheld: bool,
-}
-
-impl Default for ProbeConfig {
-    fn default() -> Self {
-        ProbeConfig {
-            host: String::new(),
-            port: 5432,
-            user: "postgres".into(),
-            password: None,
-            database: "postgres".into(),
-            sslmode: SslMode::VerifyFull,
-            ca_pem: None,
-            ca_origin: None,
-            connect_timeout: Duration::from_secs(5),
-            pgconnect_timeout: Duration::from_secs(5),
-            samples: 20,
-            latency: LatencyThresholds::default(),
-            services: 6,
-            max_open_connections: 25,
-            supported_versions: VersionRange::DSSC,
-            notes: Vec::new(),
-            ca_withheld: false,
-        }
-    }
-}
-
-impl fmt::Debug for ProbeConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProbeConfig")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("user", &self.user)
-            .field("password", &self.password)
-            .field("database", &self.database)
-            .field("sslmode", &self.sslmode)
-            .field("ca_origin", &self.ca_origin)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("samples", &self.samples)
-            .finish_non_exhaustive()
-    }
-}
+pub mod config;
+pub use config::*;
+mod recorder;
+use recorder::*;
+pub mod findings;
+pub use findings::*;
 
 /// Outcome of one stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -319,56 +177,6 @@ impl ProbeResult {
     }
 }
 
-/// Collects stages and hits while the probe runs.
-pub(crate) struct Recorder {
-    pub(crate) res: ProbeResult,
-    pub(crate) context: BTreeMap<String, String>,
-}
-
-impl Recorder {
-    pub(crate) fn stage(
-        &mut self,
-        name: &str,
-        result: StageResult,
-        t0: Option<Instant>,
-        detail: String,
-    ) {
-        self.res.stages.push(Stage {
-            name: name.into(),
-            result,
-            ok: result != StageResult::Fail,
-            ms: t0.map(ms_since),
-            detail,
-        });
-    }
-
-    pub(crate) fn hit(&mut self, id: RuleId, captures: &[(&str, String)], evidence: String) {
-        id.check_vars(captures.iter().map(|(k, _)| *k));
-        self.res.hits.push(ProbeHit {
-            id: id.as_str().into(),
-            captures: captures
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-            context: self.context.clone(),
-            evidence,
-        });
-    }
-
-    fn skip_rest(&mut self, names: &[&str], why: &str) {
-        for n in names {
-            if self.res.stage(n).is_none() {
-                self.stage(n, StageResult::Skip, None, why.into());
-            }
-        }
-    }
-}
-
-/// Milliseconds since `t0`.
-pub(crate) fn ms_since(t0: Instant) -> f64 {
-    t0.elapsed().as_secs_f64() * 1000.0
-}
-
 const STAGES: &[&str] = &[
     "dns",
     "tcp",
@@ -467,70 +275,6 @@ async fn stages(cfg: &ProbeConfig, host: &str, verify: Verify, r: &mut Recorder)
     }
     // 8. Latency
     latency::latency_stage(cfg, addr, &client, r).await;
-}
-
-/// The subject probe findings name: the database endpoint.
-pub fn subject(res: &ProbeResult) -> Subject {
-    Subject::Other(format!("database {}:{}", res.host, res.port))
-}
-
-/// Adds the probe's hits to a finding set with `Origin::Probe`; a finding with the same
-/// ID and identifying values from logs or events becomes "confirmed by probe". IDs not
-/// in the catalogue are ignored.
-pub fn add_findings(cat: &Catalogue, set: &mut FindingSet, res: &ProbeResult) {
-    for h in &res.hits {
-        if let Some(hit) = to_hit(cat, res, h) {
-            set.add(hit);
-        }
-    }
-}
-
-/// One probe hit as a finding-set hit (`Origin::Probe`, subject the database), or
-/// `None` when its ID is not in the catalogue.
-pub fn to_hit(cat: &Catalogue, res: &ProbeResult, h: &ProbeHit) -> Option<Hit> {
-    let subj = subject(res);
-    Some(Hit::single(
-        cat.index_of(&h.id)?,
-        h.captures.clone(),
-        Some(subj),
-        Origin::Probe,
-        h.evidence.clone(),
-        h.context.clone(),
-    ))
-}
-
-/// The stages as check lines of the group `database`.
-pub fn check_lines(res: &ProbeResult) -> Vec<CheckLine> {
-    res.stages
-        .iter()
-        .map(|s| CheckLine {
-            group: "database".into(),
-            name: s.name.clone(),
-            result: s.result.as_str().into(),
-            detail: s.detail.clone(),
-            ms: s.ms,
-        })
-        .collect()
-}
-
-/// Puts the stage table into `report.checks` and the probe's JSON into `report.probe`.
-pub fn attach(report: &mut Report, res: &ProbeResult) {
-    report.checks.extend(check_lines(res));
-    report.probe = serde_json::to_value(res).ok();
-}
-
-/// Formats a socket address for texts (`[::1]:5432`, `10.0.0.5:5432`).
-pub(crate) fn addr_label(a: &SocketAddr) -> String {
-    a.to_string()
-}
-
-/// `1.5 s` or `12.3 ms`.
-pub(crate) fn dur_label(d: Duration) -> String {
-    if d >= Duration::from_secs(1) {
-        format!("{:.1} s", d.as_secs_f64())
-    } else {
-        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-    }
 }
 
 #[cfg(test)]

@@ -13,10 +13,10 @@ use crate::catalogue::Severity;
 use crate::model::evidence::{PodRow, Setting, Skipped, SourceKind};
 use crate::model::findings::Finding;
 
-mod json;
-mod junit;
-mod markdown;
-mod text;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod text;
 
 /// Version of the JSON report schema; bumped only on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
