@@ -993,8 +993,7 @@ async fn kubectl_fidelity() {
     }
     let s = small().await;
     let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    std::fs::write(&kc, s.handle.kubeconfig()).unwrap();
+    let kc = crate::support::cli::kubeconfig_in(&s.handle, dir.path());
     let cache = dir.path().join("cache");
     let run = move |args: Vec<String>| {
         let (kc, cache) = (kc.clone(), cache.clone());
@@ -1135,8 +1134,7 @@ async fn kubectl_on_troubleshoot_bundle() {
     };
     let h = serve_dir(&external, Duration::ZERO).await;
     let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    std::fs::write(&kc, h.kubeconfig()).unwrap();
+    let kc = crate::support::cli::kubeconfig_in(&h, dir.path());
     let cache = dir.path().join("cache");
     let out = tokio::task::spawn_blocking(move || {
         let pods = kubectl(&kc, &cache, &["get", "pods", "-n", "velero"]);
