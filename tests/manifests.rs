@@ -949,3 +949,70 @@ fn dockerfile_builds_the_binary_on_a_minimal_base() {
         );
     }
 }
+
+/// scripts/krew-package.sh: the archive holds Cargo's binary under the manifest's `bin`,
+/// and the manifest it writes carries the archive's sha256 (what `kubectl krew install
+/// --manifest=… --archive=…` verifies) and still passes the krew rules.
+#[test]
+fn krew_package_fills_the_manifest() {
+    if !kubectl_available() {
+        return;
+    }
+    let (bin, _) = cargo();
+    let dir = tempfile::tempdir().unwrap();
+    // A small stand-in for the built binary: packaging does not look inside it.
+    let stand_in = dir.path().join("built");
+    std::fs::write(&stand_in, b"#!/bin/sh\necho dssc-doctor\n").unwrap();
+    let out = dir.path().join("krew");
+    let script = root().join("scripts/krew-package.sh");
+    let (ok, stdout, err) = run(
+        Command::new(&script)
+            .arg(&stand_in)
+            .args(["linux", "amd64", ""])
+            .arg(&out),
+        "krew-package.sh",
+    );
+    assert!(ok, "{err}");
+    let archive = out.join(format!("{bin}-linux-amd64.tar.gz"));
+    let manifest = out.join("dssc-doctor.yaml");
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            archive.display().to_string(),
+            manifest.display().to_string()
+        ]
+    );
+    let (ok, list, err) = run(Command::new("tar").arg("tzf").arg(&archive), "tar tzf");
+    assert!(ok, "{err}");
+    assert_eq!(list.lines().collect::<Vec<_>>(), [bin.as_str()]);
+    let sum: String = openssl::sha::sha256(&std::fs::read(&archive).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let docs = parse(&manifest, dir.path()).unwrap();
+    let mut problems = Vec::new();
+    check_krew(&manifest, &docs[0], &mut problems);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    for p in docs[0]["spec"]["platforms"].as_array().unwrap() {
+        let os_arch = (
+            s(p, "/selector/matchLabels/os"),
+            s(p, "/selector/matchLabels/arch"),
+        );
+        let want = if os_arch == ("linux", "amd64") {
+            sum.clone()
+        } else {
+            "0".repeat(64)
+        };
+        assert_eq!(s(p, "/sha256"), want, "{os_arch:?}");
+        assert_eq!(s(p, "/bin"), bin);
+    }
+    // A platform the manifest does not have is refused.
+    let (ok, _, err) = run(
+        Command::new(&script)
+            .arg(&stand_in)
+            .args(["plan9", "amd64", ""])
+            .arg(&out),
+        "krew-package.sh",
+    );
+    assert!(!ok && err.contains("no plan9/amd64 platform"), "{err}");
+}
