@@ -898,6 +898,36 @@ fn dockerfile_builds_the_binary_on_a_minimal_base() {
     for c in &copied {
         assert!(root().join(c).exists(), "COPY {c}: not in the repository");
     }
+    // Files the sources embed at compile time are copied too.
+    let lit = regex::Regex::new(r#"include_(?:str|bytes)!\(\s*"([^"]+)"\s*\)"#).unwrap();
+    let mut stack = vec![root().join("src")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let code = std::fs::read_to_string(&p).unwrap();
+                for m in lit.captures_iter(&code) {
+                    let abs = p.parent().unwrap().join(&m[1]);
+                    let abs = abs.canonicalize().unwrap_or(abs);
+                    let rel = abs.strip_prefix(root()).unwrap_or(&abs);
+                    let top = rel
+                        .components()
+                        .next()
+                        .unwrap()
+                        .as_os_str()
+                        .to_string_lossy();
+                    assert!(
+                        copied.contains(&top.as_ref()),
+                        "{} embeds {}, which the builder does not copy",
+                        p.display(),
+                        &m[1]
+                    );
+                }
+            }
+        }
+    }
     let ignore = std::fs::read_to_string(root().join(".dockerignore")).unwrap_or_default();
     for pat in ignore
         .lines()
