@@ -1615,8 +1615,7 @@ fn world() -> World {
             None
         }
     };
-    if let Some(ns) = &netns {
-        let _ = ns;
+    if netns.is_some() {
         let dns = |name, expect, m: DnsMode, cgo: bool| {
             let mut t = Target::new("postgres.dssc.test", 5432, MASTER, "verify-full").ca(&ca_file);
             t.in_netns = true;
