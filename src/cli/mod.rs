@@ -11,6 +11,7 @@ use crate::report::Format;
 mod duration;
 mod preflight;
 mod probe;
+mod ranges;
 
 pub use duration::{parse_duration, parse_timeout};
 pub use preflight::PreflightArgs;
@@ -81,7 +82,7 @@ pub struct ProbeFlags {
     #[arg(long, global = true)]
     pub no_probe: bool,
     /// Latency samples of the diagnosis probe (0 skips the latency stage).
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=100))]
     pub probe_samples: usize,
     /// Limit of each network operation of the diagnosis probe.
     #[arg(long, default_value = "5s", value_parser = parse_timeout, value_name = "DURATION")]
@@ -103,10 +104,10 @@ pub struct ClusterArgs {
     #[arg(long, global = true, default_value = "10s", value_parser = parse_timeout)]
     pub timeout: std::time::Duration,
     /// Lines to read from the end of each container log.
-    #[arg(long, global = true, default_value_t = 5000)]
+    #[arg(long, global = true, default_value_t = 5000, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
     pub tail: i64,
     /// Bytes to read at most from each container log.
-    #[arg(long, global = true, default_value_t = 2 << 20)]
+    #[arg(long, global = true, default_value_t = 2 << 20, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(1024..=1 << 30))]
     pub max_log_bytes: i64,
     /// Requests to the cluster in flight at once (one HTTP/1.1 connection each).
     #[arg(long, global = true, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=256))]

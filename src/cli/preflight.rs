@@ -27,11 +27,11 @@ pub struct PreflightArgs {
     #[arg(long)]
     pub offline: bool,
     /// Latency samples of the probe (0 skips the latency stage).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1000))]
     pub samples: usize,
     #[command(flatten)]
     pub latency: super::LatencyArgs,
     /// Supported database server versions, MIN-MAX major versions.
-    #[arg(long, default_value = "9.6-13", value_parser = VersionRange::parse)]
+    #[arg(long, default_value = "9.6-13", value_parser = super::ranges::parse_versions)]
     pub supported_versions: VersionRange,
 }

@@ -50,7 +50,7 @@ pub struct ProbeArgs {
     #[arg(long, env = "PGHOST")]
     pub host: Option<String>,
     /// Database port (db.port).
-    #[arg(long, env = "PGPORT", default_value_t = 5432)]
+    #[arg(long, env = "PGPORT", default_value_t = 5432, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
     /// Database user (db.user), the master user db-init logs in as.
     #[arg(long, env = "PGUSER", default_value = "postgres")]
@@ -71,18 +71,18 @@ pub struct ProbeArgs {
     #[arg(long, default_value = "5s", value_parser = super::parse_timeout)]
     pub connect_timeout: Duration,
     /// Latency samples (TCP connect and SELECT 1); 0 skips the latency stage.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1000))]
     pub samples: usize,
     #[command(flatten)]
     pub latency: LatencyArgs,
     /// Smart Check services with a database pool (pool budget = services x max-open).
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 6, value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=100))]
     pub services: u32,
     /// db.maxOpenConnections of each service.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = 25, value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=100_000))]
     pub max_open_connections: u32,
     /// Supported server versions, MIN-MAX major versions.
-    #[arg(long, default_value = "9.6-13", value_parser = VersionRange::parse)]
+    #[arg(long, default_value = "9.6-13", value_parser = super::ranges::parse_versions)]
     pub supported_versions: VersionRange,
 }
 
@@ -90,10 +90,10 @@ pub struct ProbeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct LatencyArgs {
     /// LAT001 when a p50 round trip to the database exceeds this many milliseconds.
-    #[arg(long, default_value_t = 10.0, value_name = "MS")]
+    #[arg(long, default_value_t = 10.0, value_name = "MS", allow_negative_numbers = true, value_parser = super::ranges::parse_ms)]
     pub max_p50_ms: f64,
     /// LAT001 when a p95 round trip to the database exceeds this many milliseconds.
-    #[arg(long, default_value_t = 25.0, value_name = "MS")]
+    #[arg(long, default_value_t = 25.0, value_name = "MS", allow_negative_numbers = true, value_parser = super::ranges::parse_ms)]
     pub max_p95_ms: f64,
 }
 

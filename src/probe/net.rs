@@ -64,7 +64,8 @@ pub(crate) async fn dns_stage(
     None
 }
 
-/// Stage 2: TCP connect to each address in turn; the first that connects is used.
+/// Stage 2: TCP connect to each address in turn; the first that connects is used. The
+/// whole stage is bounded by the connect timeout times at most three addresses.
 pub(crate) async fn tcp_stage(
     cfg: &ProbeConfig,
     host: &str,
@@ -73,9 +74,13 @@ pub(crate) async fn tcp_stage(
 ) -> Option<(SocketAddr, TcpStream)> {
     let t0 = Instant::now();
     let mut failures: Vec<(SocketAddr, Failure, String)> = Vec::new();
+    let tries = u32::try_from(addrs.len().clamp(1, 3)).unwrap_or(3);
+    let stage_deadline = t0 + cfg.connect_timeout.saturating_mul(tries);
     for &a in addrs {
         let t = Instant::now();
-        match timeout(cfg.connect_timeout, TcpStream::connect(a)).await {
+        let left = stage_deadline.saturating_duration_since(t);
+        let each = cfg.connect_timeout.min(left);
+        match timeout(each, TcpStream::connect(a)).await {
             Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);
                 let mut detail = format!(

@@ -1,7 +1,9 @@
 //! TLS handshake stage: after the server's `S`, a handshake with verification off (so
-//! a bad certificate is still captured and analysed), on a blocking socket with read and
-//! write timeouts inside `spawn_blocking`. Captures the presented chain as DER.
+//! a bad certificate is still captured and analysed), on a blocking socket inside
+//! `spawn_blocking` under one deadline for the whole handshake (a peer trickling one byte
+//! at a time cannot hold it longer). Captures the presented chain as DER.
 
+use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -41,9 +43,13 @@ pub(crate) async fn handshake_stage(
         .then(|| host.to_string());
     let outcome = match stream.into_std() {
         Ok(std_stream) => {
-            match tokio::task::spawn_blocking(move || handshake(std_stream, sni, limit)).await {
-                Ok(o) => o,
-                Err(e) => Outcome::Failed(format!("handshake task: {e}")),
+            let task = tokio::task::spawn_blocking(move || handshake(std_stream, sni, limit));
+            // Backstop: the socket deadline ends the handshake; this only guards against
+            // a blocking call that ignores it.
+            match tokio::time::timeout(limit + Duration::from_millis(500), task).await {
+                Ok(Ok(o)) => o,
+                Ok(Err(e)) => Outcome::Failed(format!("handshake task: {e}")),
+                Err(_) => Outcome::Timeout,
             }
         }
         Err(e) => Outcome::Failed(e.to_string()),
@@ -78,7 +84,6 @@ pub(crate) async fn handshake_stage(
                 &[
                     ("dbaddr", addr.ip().to_string()),
                     ("dbport", addr.port().to_string()),
-                    ("waited", waited.clone()),
                 ],
                 format!(
                     "{} agreed to TLS but did not complete the handshake within {waited}",
@@ -99,27 +104,63 @@ pub(crate) async fn handshake_stage(
     }
 }
 
+/// A blocking socket whose every read and write gets only the time left until one
+/// deadline, so the whole exchange ends by then however the peer paces its bytes.
+pub(crate) struct DeadlineStream {
+    inner: std::net::TcpStream,
+    deadline: Instant,
+}
+
+impl DeadlineStream {
+    pub(crate) fn new(inner: std::net::TcpStream, deadline: Instant) -> io::Result<Self> {
+        inner.set_nonblocking(false)?;
+        Ok(DeadlineStream { inner, deadline })
+    }
+
+    fn left(&self) -> io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "deadline reached"));
+        }
+        Ok(left)
+    }
+}
+
+impl Read for DeadlineStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.left()?;
+        self.inner.set_read_timeout(Some(left))?;
+        self.inner.read(buf)
+    }
+}
+
+impl Write for DeadlineStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let left = self.left()?;
+        self.inner.set_write_timeout(Some(left))?;
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 fn handshake(stream: std::net::TcpStream, sni: Option<String>, limit: Duration) -> Outcome {
+    let deadline = Instant::now() + limit;
     let setup = || -> Result<_, String> {
-        stream.set_nonblocking(false).map_err(|e| e.to_string())?;
-        stream
-            .set_read_timeout(Some(limit))
-            .map_err(|e| e.to_string())?;
-        stream
-            .set_write_timeout(Some(limit))
-            .map_err(|e| e.to_string())?;
+        let stream = DeadlineStream::new(stream, deadline).map_err(|e| e.to_string())?;
         let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
         b.set_verify(SslVerifyMode::NONE);
         let mut conf = b.build().configure().map_err(|e| e.to_string())?;
         conf.set_verify_hostname(false);
         conf.set_use_server_name_indication(sni.is_some());
-        Ok(conf)
+        Ok((conf, stream))
     };
-    let conf = match setup() {
+    let (conf, stream) = match setup() {
         Ok(c) => c,
         Err(e) => return Outcome::Failed(e),
     };
-    let deadline = Instant::now() + limit;
     let name = sni.unwrap_or_default();
     let mut res = conf.connect(&name, stream);
     loop {

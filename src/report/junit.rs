@@ -86,9 +86,7 @@ impl Report {
     }
 }
 
+/// Report text as XML 1.0 (see [`super::sanitize::xml`]).
 pub(crate) fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    super::sanitize::xml(s)
 }

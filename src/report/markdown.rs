@@ -3,7 +3,12 @@
 use super::*;
 
 impl Report {
+    /// The Markdown report, control characters shown as `cat -v` would.
     pub(crate) fn markdown(&self) -> String {
+        super::sanitize::terminal(&self.markdown_raw()).into_owned()
+    }
+
+    fn markdown_raw(&self) -> String {
         let mut o = String::new();
         let _ = writeln!(o, "## dssc-doctor report\n");
         let _ = writeln!(

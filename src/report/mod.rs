@@ -16,6 +16,7 @@ use crate::model::findings::Finding;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod sanitize;
 pub mod text;
 
 /// Version of the JSON report schema; bumped only on incompatible changes.

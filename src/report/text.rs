@@ -3,7 +3,20 @@
 use super::*;
 
 impl Report {
+    /// The text report with what came from the cluster shown as `cat -v` would: the
+    /// renderer's colours stay unless the report itself holds an ESC, in which case
+    /// every colour sequence is dropped and any other ESC shown as `^[`.
     pub(crate) fn text(&self) -> String {
+        let painted = self.text_painted();
+        let holds_esc = serde_json::to_string(self).map_or(true, |j| j.contains("\\u001b"));
+        if holds_esc {
+            super::sanitize::terminal(&super::sanitize::strip_sgr(&painted)).into_owned()
+        } else {
+            super::sanitize::terminal_keeping(&painted, true).into_owned()
+        }
+    }
+
+    fn text_painted(&self) -> String {
         let mut o = String::new();
         let src = &self.source;
         let _ = write!(o, "{} {}", "dssc-doctor".bold(), src.origin);

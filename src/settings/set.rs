@@ -3,10 +3,19 @@
 
 use super::*;
 
+/// Values nest far less deep than this; the limit keeps the nested merge off the end
+/// of the stack.
+const MAX_KEY_PARTS: usize = 64;
+/// The longest `--set` argument read.
+const MAX_SET_BYTES: usize = 64 * 1024;
+
 /// Parses one `--set` argument with Helm's syntax: `a.b=c,d=e`, `\` escapes the next
 /// character (`a\.b=c` is the key `a.b`), `list={x,y}`, `list[0]=x`; values `true`,
 /// `false`, `null` and integers (without a leading 0) are typed, the rest are strings.
 pub fn parse_set(s: &str) -> Result<Mapping, String> {
+    if s.len() > MAX_SET_BYTES {
+        return Err(format!("longer than {} KiB", MAX_SET_BYTES / 1024));
+    }
     let chars: Vec<char> = s.chars().collect();
     let mut i = 0;
     let mut out = Mapping::new();
@@ -29,6 +38,9 @@ pub fn parse_set(s: &str) -> Result<Mapping, String> {
                 }
                 '.' => {
                     segs.push((std::mem::take(&mut cur), index.take()));
+                    if segs.len() >= MAX_KEY_PARTS {
+                        return Err(format!("key has more than {MAX_KEY_PARTS} parts"));
+                    }
                 }
                 '[' => {
                     let end = chars[i..]

@@ -10,6 +10,7 @@ mod support;
 mod analyze;
 mod bundle_cli;
 mod bundle_write;
+mod hostile;
 mod live;
 mod live_probe;
 mod man;
