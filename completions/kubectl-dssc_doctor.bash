@@ -71,7 +71,7 @@ _kubectl__dssc_doctor() {
 
     case "${cmd}" in
         kubectl__dssc_doctor)
-            opts="-o -n -f -h -V --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --probe-samples --probe-timeout --values --set --help --version analyze checks explain bundle serve probe preflight help"
+            opts="-o -n -f -h -V --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --probe-samples --probe-timeout --values --set --help --version analyze checks explain bundle serve probe preflight help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -102,6 +102,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-input-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -157,7 +161,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__analyze)
-            opts="-c -o -n -h --container --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-c -o -n -h --container --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,6 +203,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-input-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -231,7 +239,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__bundle)
-            opts="-f -o -n -h --values --set --dir --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-f -o -n -h --values --set --dir --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,6 +289,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-input-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -313,7 +325,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__checks)
-            opts="-o -n -h --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-o -n -h --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -344,6 +356,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-input-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -379,7 +395,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__explain)
-            opts="-o -n -h --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-o -n -h --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,6 +426,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-input-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -571,7 +591,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__preflight)
-            opts="-f -o -n -h --values --set --offline --samples --max-p50-ms --max-p95-ms --supported-versions --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-f -o -n -h --values --set --offline --samples --max-p50-ms --max-p95-ms --supported-versions --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -633,6 +653,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-input-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -665,7 +689,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__probe)
-            opts="-o -n -h --host --port --user --database --sslmode --ca-file --password-stdin --connect-timeout --samples --max-p50-ms --max-p95-ms --services --max-open-connections --supported-versions --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-o -n -h --host --port --user --database --sslmode --ca-file --password-stdin --connect-timeout --samples --max-p50-ms --max-p95-ms --services --max-open-connections --supported-versions --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -751,6 +775,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-input-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -783,7 +811,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__serve)
-            opts="-o -n -h --port --address --latency --kubeconfig-out --forbid --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-o -n -h --port --address --latency --kubeconfig-out --forbid --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,6 +862,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-input-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

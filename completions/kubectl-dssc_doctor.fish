@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_dssc_doctor_global_optspecs
-    string join \n o/output= color= no-color checks= n/namespace= release= kubeconfig= context= timeout= tail= max-log-bytes= concurrency= no-probe probe-samples= probe-timeout= f/values= set= h/help V/version
+    string join \n o/output= color= no-color checks= n/namespace= release= max-input-size= kubeconfig= context= timeout= tail= max-log-bytes= concurrency= no-probe probe-samples= probe-timeout= f/values= set= h/help V/version
 end
 
 function __fish_kubectl_dssc_doctor_needs_command
@@ -31,6 +31,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -61,6 +62,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -77,6 +79,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -93,6 +96,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -112,6 +116,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -133,6 +138,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -167,6 +173,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -190,6 +197,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r

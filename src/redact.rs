@@ -44,19 +44,33 @@ pub fn secret_json_keys_only(obj: &mut serde_json::Value) {
             *v = Value::String(HIDDEN.to_string());
         }
     }
-    if let Some(Value::Object(a)) = obj
-        .get_mut("metadata")
-        .and_then(|m| m.get_mut("annotations"))
-    {
-        for (k, v) in a.iter_mut() {
-            if k == LAST_APPLIED {
-                *v = Value::String(HIDDEN.to_string());
-            } else if let Value::String(s) = v {
-                if let Cow::Owned(r) = redact_text(s) {
-                    *s = r;
+    annotations_json(obj);
+}
+
+/// Masks the annotations of an object's JSON (and of its pod template) as
+/// [`redact_meta`] does: last-applied-configuration hidden whole (it copies env values
+/// and Secret data), the others through [`redact_text`]. `serve` applies it to every
+/// object it answers with.
+pub fn annotations_json(obj: &mut serde_json::Value) {
+    use serde_json::Value;
+    let mask = |a: &mut Value| {
+        if let Value::Object(a) = a {
+            for (k, v) in a.iter_mut() {
+                if k == LAST_APPLIED {
+                    *v = Value::String(HIDDEN.to_string());
+                } else if let Value::String(s) = v {
+                    if let Cow::Owned(r) = redact_text(s) {
+                        *s = r;
+                    }
                 }
             }
         }
+    };
+    if let Some(a) = obj.pointer_mut("/metadata/annotations") {
+        mask(a);
+    }
+    if let Some(a) = obj.pointer_mut("/spec/template/metadata/annotations") {
+        mask(a);
     }
 }
 

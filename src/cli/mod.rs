@@ -67,6 +67,10 @@ pub struct Global {
     /// Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected).
     #[arg(long, global = true)]
     pub release: Option<String>,
+    /// Unpacked bytes read at most from one input (bundle, log, stdin); one file may
+    /// take a sixteenth of it. What is over is skipped with DOC001.
+    #[arg(long, global = true, default_value = "4GiB", value_parser = ranges::parse_input_size, value_name = "SIZE")]
+    pub max_input_size: u64,
     #[command(flatten)]
     pub cluster: ClusterArgs,
     #[command(flatten)]

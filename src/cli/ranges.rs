@@ -4,6 +4,15 @@
 
 use crate::probe::VersionRange;
 
+/// `--max-input-size`: 1 MiB to 1 TiB, binary units (`4GiB`, `512MiB`).
+pub fn parse_input_size(s: &str) -> Result<u64, String> {
+    let n = crate::sources::limits::parse_size(s)?;
+    if !(1 << 20..=1 << 40).contains(&n) {
+        return Err(format!("{s}: out of range (1MiB to 1TiB)"));
+    }
+    Ok(n)
+}
+
 /// A latency threshold in milliseconds: finite, more than 0, at most one minute.
 pub fn parse_ms(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {

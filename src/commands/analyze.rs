@@ -16,7 +16,14 @@ pub fn run(g: &Global, a: &AnalyzeArgs, cat: &Catalogue) -> anyhow::Result<i32> 
 /// Reads whatever `analyze` was given into evidence, limited to `-n` and with `--release`.
 pub fn input(g: &Global, a: &AnalyzeArgs, cat: &Catalogue) -> anyhow::Result<Evidence> {
     let scanner = Scanner::new(cat);
-    let mut ev = sources::logfile::read_input(&a.path, a.container.as_deref(), cat, &scanner)?;
+    let limits = sources::limits::Limits::with_total(g.max_input_size);
+    let mut ev = sources::logfile::read_input_within(
+        &a.path,
+        a.container.as_deref(),
+        cat,
+        &scanner,
+        &limits,
+    )?;
     if let Some(ns) = &g.namespace {
         sources::logfile::restrict_namespace(&mut ev, ns);
     }

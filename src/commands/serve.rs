@@ -1,5 +1,6 @@
 //! `kubectl dssc-doctor serve BUNDLE`: a support bundle served as a read-only
-//! Kubernetes API until Ctrl-C, with a kubeconfig for kubectl written next to it.
+//! Kubernetes API until Ctrl-C or SIGTERM, with a kubeconfig for kubectl (0600, in a
+//! fresh 0700 temporary directory unless `--kubeconfig-out` names a file).
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -30,16 +31,23 @@ pub fn run(g: &Global, a: &ServeArgs) -> anyhow::Result<i32> {
         let handle = start(Arc::new(api), SocketAddr::new(ip, a.port), a.latency)
             .await
             .map_err(|e| InputError::new(format!("cannot listen on {ip}:{}: {e}", a.port)))?;
+        // Listen for SIGTERM before anyone is told where the server is.
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         let kc = kubeconfig(handle.addr(), &namespace);
-        let (path, temporary) = match &a.kubeconfig_out {
-            Some(p) => (p.clone(), false),
-            None => (
-                std::env::temp_dir().join(format!(
-                    "dssc-doctor-serve-{}.kubeconfig",
-                    handle.addr().port()
-                )),
-                true,
-            ),
+        // Default: a fresh 0700 directory with an unpredictable name, removed on exit.
+        let mut temp_dir = None;
+        let path = match &a.kubeconfig_out {
+            Some(p) => p.clone(),
+            None => {
+                let d = tempfile::Builder::new()
+                    .prefix("dssc-doctor-serve-")
+                    .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                    .tempdir()
+                    .map_err(|e| InputError::new(format!("temporary directory: {e}")))?;
+                let p = d.path().join("kubeconfig");
+                temp_dir = Some(d);
+                p
+            }
         };
         write_private(&path, &kc)
             .map_err(|e| InputError::new(format!("{}: {e}", path.display())))?;
@@ -52,16 +60,42 @@ pub fn run(g: &Global, a: &ServeArgs) -> anyhow::Result<i32> {
             path.display(),
             path.display(),
         );
-        let _ = tokio::signal::ctrl_c().await;
+        wait_for_stop(term).await;
         handle.shutdown().await;
-        if temporary {
-            let _ = std::fs::remove_file(&path);
-        }
+        drop(temp_dir);
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)
 }
 
+/// Until Ctrl-C or SIGTERM.
+async fn wait_for_stop(term: Option<tokio::signal::unix::Signal>) {
+    match term {
+        Some(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Writes `s` readable by the owner only (0600): into a new file beside `path`, then
+/// renamed onto it, so a symlink planted at `path` is replaced, never followed.
 fn write_private(path: &Path, s: &str) -> io::Result<()> {
-    std::fs::write(path, s)
+    use std::io::Write as _;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut f = tempfile::Builder::new()
+        .prefix(".kubeconfig-")
+        .tempfile_in(parent)?;
+    f.write_all(s.as_bytes())?;
+    f.as_file().sync_all()?;
+    f.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

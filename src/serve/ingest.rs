@@ -46,13 +46,18 @@ impl BundleApi {
             .into());
         }
         let mut files = Vec::new();
-        sources::walk(path, &kind, |rel, r| {
+        // The same budgets as `analyze`: a file over the per-file cap, a second copy of
+        // a path and what is past the total are left out (and listed as skipped).
+        let budget = sources::limits::Budget::new(sources::limits::Limits::default());
+        let file_cap = budget.limits.file.min(MAX_FILE);
+        let skips = sources::walk(path, &kind, &budget, |rel, r| {
             let mut buf = Vec::new();
-            r.take(MAX_FILE).read_to_end(&mut buf)?;
+            r.take(file_cap).read_to_end(&mut buf)?;
             files.push((rel.to_string(), buf));
             Ok(())
         })?;
-        let api = BundleApi::from_files(files);
+        let mut api = BundleApi::from_files(files);
+        api.skipped.extend(skips);
         if api.object_count() == 0 && api.logs.is_empty() && api.version.is_none() {
             return Err(InputError::new(format!(
                 "{}: no support-bundle files found (expected cluster-resources/…)",
@@ -227,6 +232,8 @@ impl BundleApi {
             }
             if def.kind == "Secret" && !self.secret_values {
                 crate::redact::secret_json_keys_only(&mut it);
+            } else if !self.secret_values {
+                crate::redact::annotations_json(&mut it);
             }
             self.objects[i].push(it);
         }

@@ -9,6 +9,7 @@ use crate::catalogue::Catalogue;
 use crate::model::error::{input_err, InputError};
 use crate::model::evidence::{Evidence, Log, SourceKind};
 
+use super::limits::{Budget, Counted, Limits};
 use super::InputKind;
 
 /// Reads a bundle directory, a `.tar.gz`, a log file or stdin (`-`) into evidence;
@@ -19,32 +20,60 @@ pub fn read_input(
     cat: &Catalogue,
     scanner: &Scanner,
 ) -> anyhow::Result<Evidence> {
+    read_input_within(path, container, cat, scanner, &Limits::default())
+}
+
+/// [`read_input`] within `limits`: a log is read up to the input budget (the scan of
+/// what was read is kept, with DOC001 naming the limit), a bundle as in
+/// [`super::load_within`].
+pub fn read_input_within(
+    path: &Path,
+    container: Option<&str>,
+    cat: &Catalogue,
+    scanner: &Scanner,
+    limits: &Limits,
+) -> anyhow::Result<Evidence> {
     let kind = super::classify(path)?;
-    Ok(match kind {
+    let budget = Budget::new(limits.clone());
+    let mut ev = match kind {
         InputKind::BundleDir | InputKind::BundleTarGz => {
-            super::load(path, &kind, cat, scanner, false)?
+            return super::load_within(path, &kind, cat, scanner, false, limits)
         }
         InputKind::Stdin => {
             let stdin = std::io::stdin();
-            read_log(cat, scanner, stdin.lock(), "-", container)?
+            let r = Counted::unpacked(stdin.lock(), &budget);
+            read_log(cat, scanner, r, "-", container)?
         }
         InputKind::LogFile { gzip } => {
             let f = std::fs::File::open(path)
                 .map_err(|e| InputError::new(format!("{}: {e}", path.display())))?;
             let origin = path.display().to_string();
+            let f = std::io::BufReader::new(f);
             if gzip {
+                let gz = flate2::read::MultiGzDecoder::new(Counted::packed(f, &budget));
                 read_log(
                     cat,
                     scanner,
-                    flate2::read::MultiGzDecoder::new(f),
+                    Counted::unpacked(gz, &budget),
                     &origin,
                     container,
                 )?
             } else {
-                read_log(cat, scanner, f, &origin, container)?
+                read_log(
+                    cat,
+                    scanner,
+                    Counted::unpacked(f, &budget),
+                    &origin,
+                    container,
+                )?
             }
         }
-    })
+    };
+    if let Some(why) = budget.hit() {
+        let origin = ev.origin.clone();
+        ev.skip(origin, why);
+    }
+    Ok(ev)
 }
 
 /// One log as evidence; binary data is a usage error.

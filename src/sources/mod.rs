@@ -23,6 +23,7 @@ use crate::model::evidence::{Evidence, Log, Setting, SourceKind};
 mod classify;
 pub use classify::*;
 pub mod layout;
+pub mod limits;
 pub use layout::bundle_rel;
 mod read;
 pub use read::*;

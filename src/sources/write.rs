@@ -38,12 +38,23 @@ pub(crate) fn write_tar_gz(
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
     use std::io::Write as _;
-    let mut partial = out.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
+    // A fresh temporary file beside `out` (never a predictable name a symlink could be
+    // planted at), renamed onto `out` when complete.
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".dssc-doctor-bundle-")
+        .suffix(".partial")
+        .tempfile_in(parent)
+        .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
+    let partial = tmp.path().to_path_buf();
     let result = (|| -> anyhow::Result<()> {
-        let f =
-            File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+        let f = tmp
+            .as_file()
+            .try_clone()
+            .with_context(|| format!("opening {}", partial.display()))?;
         let gz =
             flate2::write::GzEncoder::new(io::BufWriter::new(f), flate2::Compression::default());
         let mut tar = tar::Builder::new(gz);
@@ -62,25 +73,66 @@ pub(crate) fn write_tar_gz(
         w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         Ok(())
     })();
-    match result {
-        Ok(()) => std::fs::rename(&partial, out)
-            .with_context(|| format!("renaming {} to {}", partial.display(), out.display())),
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
-        }
-    }
+    result?;
+    tmp.persist(out)
+        .map(|_| ())
+        .with_context(|| format!("renaming {} to {}", partial.display(), out.display()))
 }
 
+/// Writes the bundle as a directory: refused when `out` exists and is not an empty
+/// directory (a symlink included); written into a fresh 0700 directory beside it with
+/// new files only, then renamed onto `out`, so nothing already there is followed or
+/// overwritten.
 pub(crate) fn write_dir(files: &[BundleFile], out: &Path) -> anyhow::Result<()> {
     use anyhow::Context as _;
+    use std::io::Write as _;
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(InputError::new(format!("{}: {}", out.display(), io_msg(&e))).into()),
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(InputError::new(format!(
+                "{}: is a symbolic link; give a new or empty directory",
+                out.display()
+            ))
+            .into())
+        }
+        Ok(m) if m.is_dir() && std::fs::read_dir(out)?.next().is_none() => {}
+        Ok(_) => {
+            return Err(InputError::new(format!(
+                "{}: already exists and is not an empty directory; give a new or empty directory",
+                out.display()
+            ))
+            .into())
+        }
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".dssc-doctor-bundle-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir_in(parent)
+        .with_context(|| format!("creating a temporary directory in {}", parent.display()))?;
     for (rel, data) in files {
-        let p = out.join(rel);
+        let p = tmp.path().join(rel);
         if let Some(d) = p.parent() {
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
         }
-        std::fs::write(&p, data).with_context(|| format!("writing {}", p.display()))?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&p)
+            .with_context(|| format!("writing {}", p.display()))?;
+        f.write_all(data)
+            .and_then(|()| f.sync_all())
+            .with_context(|| format!("writing {}", p.display()))?;
     }
+    std::fs::rename(tmp.path(), out)
+        .with_context(|| format!("renaming the bundle to {}", out.display()))?;
+    // The directory is `out` now; nothing is left to clean up.
+    let _ = tmp.keep();
     Ok(())
 }
 

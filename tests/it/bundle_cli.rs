@@ -147,7 +147,8 @@ fn object_names(path: &Path) -> Vec<(String, BTreeSet<(String, String)>)> {
 fn bundle_files(path: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     if path.is_dir() {
-        sources::walk(path, &InputKind::BundleDir, |rel, r| {
+        let budget = sources::limits::Budget::default();
+        sources::walk(path, &InputKind::BundleDir, &budget, |rel, r| {
             let mut data = Vec::new();
             r.read_to_end(&mut data)?;
             out.push((rel.to_string(), data));

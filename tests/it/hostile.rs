@@ -271,3 +271,352 @@ fn cluster_text_with_escapes_is_shown_escaped_and_junit_is_valid_xml() {
         }
     }
 }
+
+/// A pods List of `n` tiny pods in namespace `ns`, as one JSON file.
+fn tiny_pods(n: usize, ns: &str) -> String {
+    let mut s = String::with_capacity(n * 64 + 64);
+    s.push_str("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[");
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!(
+            "{{\"metadata\":{{\"name\":\"p{i}\",\"namespace\":\"{ns}\"}}}}"
+        ));
+    }
+    s.push_str("]}");
+    s
+}
+
+/// `dir` packed as `<dir>.tar.gz` with the system tar (gzip -1).
+fn tar_gz(dir: &std::path::Path) -> std::path::PathBuf {
+    let out = dir.with_extension("tar.gz");
+    let st = Command::new("tar")
+        .arg("-czf")
+        .arg(&out)
+        .arg("-C")
+        .arg(dir)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    out
+}
+
+fn json_report(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", show(out)))
+}
+
+fn skipped_text(v: &serde_json::Value) -> String {
+    serde_json::to_string(&v["skipped"]).unwrap()
+}
+
+#[test]
+fn million_tiny_pods_are_bounded_with_doc001_not_an_abort() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("bomb");
+    copy_tree(&testdata("auth001"), &d);
+    std::fs::write(
+        d.join("cluster-resources/pods/bomb.json"),
+        tiny_pods(1_000_000, "bomb"),
+    )
+    .unwrap();
+    let tgz = tar_gz(&d);
+    let (out, _) = bounded(
+        &["analyze", tgz.to_str().unwrap(), "-o", "json"],
+        Duration::from_secs(120),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    let v = json_report(&out);
+    let ids = crate::support::report::ids(&v);
+    assert!(ids.contains(&"AUTH001".to_string()), "{ids:?}");
+    assert!(ids.contains(&"DOC001".to_string()), "{ids:?}");
+    let sk = skipped_text(&v);
+    assert!(
+        sk.contains("bomb.json") && sk.contains("kept per kind"),
+        "{sk}"
+    );
+}
+
+#[test]
+fn entry_over_the_file_limit_is_skipped_by_name_and_the_rest_analysed() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("big");
+    copy_tree(&testdata("auth001"), &d);
+    std::fs::write(
+        d.join("cluster-resources/pods/bomb.json"),
+        tiny_pods(400_000, "bomb"),
+    )
+    .unwrap();
+    let tgz = tar_gz(&d);
+    for input in [d.as_path(), tgz.as_path()] {
+        let (out, took) = bounded(
+            &[
+                "analyze",
+                input.to_str().unwrap(),
+                "-o",
+                "json",
+                "--max-input-size",
+                "64MiB",
+            ],
+            Duration::from_secs(60),
+        );
+        assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+        let v = json_report(&out);
+        let ids = crate::support::report::ids(&v);
+        assert!(ids.contains(&"AUTH001".to_string()), "{ids:?}");
+        let sk = skipped_text(&v);
+        assert!(
+            sk.contains("cluster-resources/pods/bomb.json")
+                && sk.contains("over the per-file limit of 4 MiB"),
+            "{sk}"
+        );
+        assert!(took < Duration::from_secs(30), "{took:?}");
+    }
+    // Cut inside the big entry: a corrupt archive (exit 2), not an internal failure.
+    let bytes = std::fs::read(&tgz).unwrap();
+    let cut = t.path().join("cut.tar.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
+    let (out, _) = bounded(&["analyze", cut.to_str().unwrap()], Duration::from_secs(60));
+    assert_usage_error(&out, "truncated or corrupt archive");
+}
+
+#[test]
+fn log_and_stdin_stop_at_the_input_budget() {
+    let (out, took) = bounded(
+        &["analyze", "/dev/zero", "--max-input-size", "1MiB"],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    let line = "{\"component\":\"db-init\",\"message\":\"ok\"} some ordinary log text\n";
+    let big = line.repeat((3 << 20) / line.len());
+    let (out, _) = bounded_stdin(
+        &["analyze", "-", "-o", "json", "--max-input-size", "1MiB"],
+        Duration::from_secs(30),
+        Some(big.as_bytes()),
+    );
+    let v = json_report(&out);
+    assert!(
+        skipped_text(&v).contains("input limit of 1 MiB"),
+        "{}",
+        show(&out)
+    );
+}
+
+/// A tar entry with a raw name (no path checks), as a hostile packer writes it.
+fn raw_entry(b: &mut tar::Builder<impl Write>, name: &str, kind: tar::EntryType, data: &[u8]) {
+    let mut h = tar::Header::new_gnu();
+    let gnu = h.as_gnu_mut().unwrap();
+    gnu.name[..name.len()].copy_from_slice(name.as_bytes());
+    h.set_entry_type(kind);
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    if !kind.is_file() {
+        h.set_link_name("/etc/passwd").unwrap();
+    }
+    h.set_cksum();
+    b.append(&h, data).unwrap();
+}
+
+#[test]
+fn tar_with_dotdot_absolute_link_and_duplicate_entries_counts_each_pod_once() {
+    let src = testdata("auth001");
+    let t = tempfile::tempdir().unwrap();
+    let out_path = t.path().join("dup.tar.gz");
+    let f = std::fs::File::create(&out_path).unwrap();
+    let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+    let mut b = tar::Builder::new(gz);
+    b.append_dir_all(".", &src).unwrap();
+    let pods = std::fs::read(src.join("cluster-resources/pods/trendmicro.json")).unwrap();
+    for name in [
+        "./cluster-resources/pods/trendmicro.json",
+        "../../cluster-resources/pods/trendmicro.json",
+        "/abs/cluster-resources/pods/trendmicro.json",
+        "x/cluster-resources/pods/../pods/trendmicro.json",
+    ] {
+        raw_entry(&mut b, name, tar::EntryType::Regular, &pods);
+    }
+    raw_entry(
+        &mut b,
+        "cluster-resources/pods/link.json",
+        tar::EntryType::Symlink,
+        b"",
+    );
+    raw_entry(
+        &mut b,
+        "cluster-resources/pods/hard.json",
+        tar::EntryType::Link,
+        b"",
+    );
+    b.into_inner().unwrap().finish().unwrap();
+    let (out, _) = bounded(
+        &["analyze", out_path.to_str().unwrap(), "-o", "json"],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    let v = json_report(&out);
+    assert_eq!(v["pods"].as_array().unwrap().len(), 7, "{}", v["pods"]);
+    assert!(
+        skipped_text(&v).contains("second copy"),
+        "{}",
+        skipped_text(&v)
+    );
+}
+
+#[test]
+fn serve_kubeconfig_is_0600_in_a_fresh_dir_and_removed_on_sigterm() {
+    use std::io::BufRead;
+    use std::os::unix::fs::PermissionsExt;
+    let bundle = testdata("auth001");
+    let mut child = Command::new(BIN)
+        .args(["serve", bundle.to_str().unwrap(), "--port", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(p) = line.strip_prefix("kubeconfig: ") {
+                let _ = tx.send(std::path::PathBuf::from(p.trim()));
+            }
+        }
+    });
+    let path = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("no kubeconfig line");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", path.display());
+    let dir = path.parent().unwrap();
+    let dmode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(dmode, 0o700, "{}", dir.display());
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("dssc-doctor-serve-"), "{name}");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "serve ignored SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        !path.exists() && !dir.exists(),
+        "{} left behind",
+        path.display()
+    );
+}
+
+#[test]
+fn serve_masks_last_applied_annotations_of_every_kind() {
+    let Some(kubectl) = crate::support::ci::kubectl() else {
+        return;
+    };
+    let secret = format!("S3cret-{}", std::process::id());
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("b");
+    copy_tree(&testdata("auth001"), &d);
+    let applied = format!(
+        "{{\"kind\":\"Deployment\",\"spec\":{{\"template\":{{\"spec\":{{\"containers\":[{{\"env\":[{{\"name\":\"DB_PASSWORD\",\"value\":\"{secret}\"}}]}}]}}}}}}}}"
+    );
+    let list = serde_json::json!({"kind": "List", "apiVersion": "v1", "items": [{
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "leaky", "namespace": "trendmicro",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied}},
+        "data": {"x": "y"}}]});
+    std::fs::write(
+        d.join("cluster-resources/configmaps/trendmicro.json"),
+        serde_json::to_vec(&list).unwrap(),
+    )
+    .unwrap();
+    let served = crate::support::cli::serve_bin(d.to_str().unwrap(), &[]);
+    let out = Command::new(kubectl)
+        .arg("--kubeconfig")
+        .arg(&served.kubeconfig)
+        .args([
+            "get",
+            "configmap",
+            "leaky",
+            "-n",
+            "trendmicro",
+            "-o",
+            "yaml",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    assert!(!yaml.contains(&secret), "{yaml}");
+    assert!(yaml.contains("HIDDEN"), "{yaml}");
+}
+
+fn auth001_evidence() -> dssc_doctor::model::evidence::Evidence {
+    let cat = dssc_doctor::catalogue::Catalogue::builtin().unwrap();
+    let scanner = dssc_doctor::analysis::scan::Scanner::new(&cat);
+    let p = testdata("auth001");
+    let kind = dssc_doctor::sources::classify(&p).unwrap();
+    dssc_doctor::sources::load(&p, &kind, &cat, &scanner, true).unwrap()
+}
+
+#[test]
+fn bundle_dir_refuses_non_empty_and_symlinked_targets_and_never_follows_links() {
+    let ev = auth001_evidence();
+    let t = tempfile::tempdir().unwrap();
+    let victim = t.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(victim.join("file"), "untouched").unwrap();
+    // A non-empty directory holding links into the victim.
+    let full = t.path().join("full");
+    std::fs::create_dir(&full).unwrap();
+    std::os::unix::fs::symlink(victim.join("file"), full.join("analysis.json")).unwrap();
+    std::os::unix::fs::symlink(&victim, full.join("dssc")).unwrap();
+    let err = dssc_doctor::sources::write(&ev, "{}", &full).unwrap_err();
+    assert!(err.to_string().contains("not an empty directory"), "{err}");
+    // The target itself a symlink to an (empty) directory.
+    let empty_victim = t.path().join("empty-victim");
+    std::fs::create_dir(&empty_victim).unwrap();
+    let link = t.path().join("link");
+    std::os::unix::fs::symlink(&empty_victim, &link).unwrap();
+    let err = dssc_doctor::sources::write(&ev, "{}", &link).unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_dir(&empty_victim).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_to_string(victim.join("file")).unwrap(),
+        "untouched"
+    );
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 1);
+    // An empty directory is written, and loads.
+    let fresh = t.path().join("fresh");
+    std::fs::create_dir(&fresh).unwrap();
+    dssc_doctor::sources::write(&ev, "{}", &fresh).unwrap();
+    assert!(fresh.join("cluster-resources").is_dir());
+    let (out, _) = bounded(
+        &["analyze", fresh.to_str().unwrap()],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    // A tarball: a planted .partial link is never written through.
+    let tgz = t.path().join("out.tar.gz");
+    std::os::unix::fs::symlink(victim.join("file"), t.path().join("out.tar.gz.partial")).unwrap();
+    dssc_doctor::sources::write(&ev, "{}", &tgz).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(victim.join("file")).unwrap(),
+        "untouched"
+    );
+    assert!(!std::fs::symlink_metadata(&tgz)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
