@@ -10,6 +10,8 @@ need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# xmllint checks that JUnit reports are valid XML 1.0 (tests/it/hostile.rs).
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 # /usr/bin/prometheus, /usr/bin/promtool and /usr/bin/prometheus-pushgateway.
 { [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || need+=(prometheus)
 [ -x /usr/bin/prometheus-pushgateway ] || need+=(prometheus-pushgateway)

@@ -448,8 +448,9 @@ pub(crate) fn list_into<T: DeserializeOwned>(
         ev.skip(
             rel.to_string(),
             format!(
-                "{over_keep} of {seen} object(s) not read: over the {} kept per kind (raise with --max-input-size)",
-                size_label(limits.kept_per_kind)
+                "{over_keep} of {seen} object(s) not read: over the {} kept per kind ({} for objects not naming Smart Check; raise with --max-input-size)",
+                size_label(limits.kept_per_kind),
+                size_label(limits.kept_per_kind / 4)
             ),
         );
     }
@@ -480,9 +481,11 @@ impl<T: DeserializeOwned> Sink<'_, T> {
         // A typed object takes about twice its compact JSON, plus its own size.
         let cost = len * 2 + std::mem::size_of::<T>() as u64;
         let cap = self.limits.kept_per_kind;
-        // Smart Check's own objects get four times the room of unrelated ones.
+        // Objects that name Smart Check (its db-init containers, its chart labels) get
+        // the whole cap; the others a quarter of it, so an unrelated namespace cannot
+        // crowd them out or grow memory.
         let ours = s.contains("db-init") || s.contains("smartcheck");
-        let room = if ours { cap.saturating_mul(4) } else { cap };
+        let room = if ours { cap } else { cap / 4 };
         if self.cost.saturating_add(cost) > room {
             self.over_keep += 1;
             return;

@@ -620,3 +620,148 @@ fn bundle_dir_refuses_non_empty_and_symlinked_targets_and_never_follows_links() 
         .file_type()
         .is_symlink());
 }
+
+/// Random and truncated bytes, deep nesting, NUL and invalid UTF-8 through the library
+/// entry points: each is read or refused, never a panic.
+mod generated {
+    use std::io::Write as _;
+
+    use dssc_doctor::analysis::scan::Scanner;
+    use dssc_doctor::catalogue::Catalogue;
+    use dssc_doctor::sources::{limits::Limits, logfile};
+    use proptest::prelude::*;
+
+    fn read(bytes: &[u8], as_pods: bool) {
+        let cat = Catalogue::builtin().unwrap();
+        let scanner = Scanner::new(&cat);
+        let t = tempfile::tempdir().unwrap();
+        let p = if as_pods {
+            let d = t.path().join("cluster-resources/pods");
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("ns.json"), bytes).unwrap();
+            t.path().to_path_buf()
+        } else {
+            let p = t.path().join("input");
+            std::fs::File::create(&p).unwrap().write_all(bytes).unwrap();
+            p
+        };
+        let limits = Limits::with_total(8 << 20);
+        let _ = logfile::read_input_within(&p, None, &cat, &scanner, &limits);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_bytes_as_a_log_or_a_pods_file(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            read(&bytes, false);
+            read(&bytes, true);
+        }
+
+        #[test]
+        fn truncated_lists(n in 0usize..2000) {
+            let list = br#"{"kind":"List","items":[{"metadata":{"name":"a","namespace":"x"},"spec":{"initContainers":[{"name":"db-init"}]}},{"metadata":{"name":"b"}}]}"#;
+            let cut = &list[..n.min(list.len())];
+            read(cut, true);
+        }
+
+        #[test]
+        fn set_strings_never_panic(s in "[a-z.\\[\\]{}=,\\\\0-9]{0,200}") {
+            let _ = dssc_doctor::settings::parse_set(&s);
+        }
+
+        #[test]
+        fn selectors_never_panic(s in "[a-z0-9=!,()\\- ]{0,120}") {
+            let _ = dssc_doctor::serve::LabelSelector::parse(&s);
+            let _ = dssc_doctor::serve::FieldSelector::parse(&s);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_nul_and_invalid_utf8() {
+        read(&"[".repeat(200_000).into_bytes(), true);
+        read(&"{\"items\":".repeat(100_000).into_bytes(), true);
+        read(
+            b"{\"items\":[{\"metadata\":{\"name\":\"a\0b\"}}]}\0\0",
+            true,
+        );
+        read(&[0xff, 0xfe, b'{', 0xc3, 0x28, b'}'], true);
+        read(&[0xc3, 0x28, b'\n', 0], false);
+    }
+
+    #[test]
+    fn helm_release_decoding_to_hundreds_of_megabytes_is_bounded() {
+        use base64::Engine as _;
+        use k8s_openapi::api::core::v1::Secret;
+        use k8s_openapi::ByteString;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let chunk = vec![b' '; 1 << 20];
+        gz.write_all(b"{\"name\":\"x\",\"config\":\"").unwrap();
+        for _ in 0..200 {
+            gz.write_all(&chunk).unwrap();
+        }
+        let b64 = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
+        let mut s = Secret::default();
+        s.metadata.name = Some("sh.helm.release.v1.dssc.v1".into());
+        s.data = Some([("release".to_string(), ByteString(b64.into_bytes()))].into());
+        let t = std::time::Instant::now();
+        let r = dssc_doctor::settings::helm::decode_release(&s);
+        assert!(r.is_err(), "a cut release cannot be JSON");
+        assert!(t.elapsed() < std::time::Duration::from_secs(30));
+    }
+
+    #[test]
+    fn malformed_pem_and_certificates_are_findings_or_errors() {
+        let t = tempfile::tempdir().unwrap();
+        let cases: [(&str, Vec<u8>); 4] = [
+            ("truncated", b"-----BEGIN CERTIFICATE-----\nMIIB".to_vec()),
+            (
+                "random",
+                (0..2048u32).map(|i| (i * 7919 % 251) as u8).collect(),
+            ),
+            (
+                "bad-der",
+                b"-----BEGIN CERTIFICATE-----\nAAAAAAAAAAAAAAAA\n-----END CERTIFICATE-----\n"
+                    .to_vec(),
+            ),
+            (
+                "huge",
+                [
+                    b"-----BEGIN CERTIFICATE-----\n".to_vec(),
+                    vec![b'A'; 8 << 20],
+                    b"\n-----END CERTIFICATE-----\n".to_vec(),
+                ]
+                .concat(),
+            ),
+        ];
+        for (name, pem) in cases {
+            let f = t.path().join(name);
+            std::fs::write(&f, pem).unwrap();
+            let (out, _) = super::bounded(
+                &[
+                    "probe",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    &super::closed_port().to_string(),
+                    "--ca-file",
+                    f.to_str().unwrap(),
+                    "--connect-timeout",
+                    "1s",
+                    "--samples",
+                    "0",
+                ],
+                std::time::Duration::from_secs(30),
+            );
+            assert!(
+                matches!(out.status.code(), Some(0 | 2 | 3 | 4)),
+                "{name}: {}",
+                super::show(&out)
+            );
+        }
+    }
+}
+
+fn closed_port() -> u16 {
+    crate::support::delay::closed_port()
+}
