@@ -25,7 +25,7 @@ use kube::api::{Api, ListParams};
 use crate::catalogue::{Catalogue, RuleId, Severity};
 use crate::model::evidence::{Setting, Skipped, SourceKind};
 use crate::model::findings::{FindingSet, Hit, Origin, Subject};
-use crate::netpol::{self, Peer, PodRef, DB_SERVICES};
+use crate::netpol::{self, SourcePod, DB_SERVICES};
 use crate::probe::{self, ProbeConfig, SslMode, VersionRange};
 use crate::report::{CheckLine, Report, SourceInfo};
 use crate::settings::pod_env::{CHART, DEFAULT_RELEASE};

@@ -5,6 +5,7 @@
 //! and fields are ignored, so bundles of other tools load too.
 
 pub mod access;
+pub mod dns;
 pub mod live;
 pub mod logfile;
 

@@ -260,6 +260,8 @@ pub(crate) fn read_namespaced(
         }
         "services" => list_into(ev, rel, r, |ev| &mut ev.services),
         "deployments" => list_into(ev, rel, r, |ev| &mut ev.deployments),
+        "endpointslices" => list_into(ev, rel, r, |ev| &mut ev.endpoint_slices),
+        "endpoints" => list_into(ev, rel, r, |ev| &mut ev.endpoints),
         "network-policy" | "networkpolicies" | "networkpolicy" => {
             list_into(ev, rel, r, |ev| &mut ev.network_policies)
         }
