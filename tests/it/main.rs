@@ -1,7 +1,7 @@
 //! The integration tests, one binary with a module per area: the binary on bundles and
 //! logs (`analyze`), live collection against the bundle server (`live`, `bundle_cli`),
 //! bundle writing (`bundle_write`), the database probe against real PostgreSQL
-//! (`probe`, `live_probe`), `preflight`, the API server (`serve`) and the man pages and
+//! (`probe`, `live_probe`), `preflight`, NetworkPolicy reasoning on bundles (`netpol`), the API server (`serve`) and the man pages and
 //! completions (`man`). Shared scaffolding lives in `tests/support`.
 
 #[path = "../support/mod.rs"]
@@ -13,6 +13,7 @@ mod bundle_write;
 mod live;
 mod live_probe;
 mod man;
+mod netpol;
 mod preflight;
 mod probe;
 mod serve;
