@@ -409,3 +409,44 @@ fn the_dns_objects_survive_a_bundle_round_trip() {
     let (_, r) = analyze(&out);
     assert_eq!(ids(&r), ["NET003"], "{r}");
 }
+
+#[test]
+fn the_optional_dns_role_grants_what_the_reasoning_reads() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac.yaml")).unwrap();
+    let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    let role = docs
+        .iter()
+        .find(|d| d["kind"] == "Role" && d["metadata"]["name"] == "dssc-doctor-dns-read")
+        .expect("the DNS Role");
+    assert_eq!(role["metadata"]["namespace"], "kube-system");
+    let grants = |group: &str, res: &str, verb: &str| {
+        role["rules"].as_array().unwrap().iter().any(|r| {
+            r["apiGroups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g == group)
+                && r["resources"].as_array().unwrap().iter().any(|x| x == res)
+                && r["verbs"].as_array().unwrap().iter().any(|v| v == verb)
+        })
+    };
+    assert!(grants("", "services", "get"));
+    assert!(grants("discovery.k8s.io", "endpointslices", "list"));
+    assert!(grants("", "endpoints", "get"));
+    assert!(grants("", "pods", "list"));
+    // Read-only: nothing but get and list.
+    for r in role["rules"].as_array().unwrap() {
+        for v in r["verbs"].as_array().unwrap() {
+            assert!(v == "get" || v == "list", "{v}");
+        }
+    }
+    let binding = docs
+        .iter()
+        .find(|d| d["kind"] == "RoleBinding" && d["metadata"]["name"] == "dssc-doctor-dns-read")
+        .expect("its binding");
+    assert_eq!(binding["metadata"]["namespace"], "kube-system");
+    assert_eq!(binding["roleRef"]["name"], "dssc-doctor-dns-read");
+}

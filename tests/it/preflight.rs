@@ -912,3 +912,61 @@ async fn pass_rows_have_no_nested_brackets() {
     );
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openshift_dns_on_5353_is_cannot_tell_with_the_chart_policies() {
+    // The chart allows port 53 to anywhere; OpenShift's DNS pods listen on 5353 behind
+    // Service port 53. Whether the rule matches depends on the plugin: NET011 and the
+    // exact rule (UDP and TCP 5353 to the DNS pods).
+    let dir = tempfile::tempdir().unwrap();
+    let openshift = |files: &mut Vec<(String, Vec<u8>)>| {
+        files.retain(|(p, _)| !p.contains("kube-system"));
+        files[0].1 = list(
+            "Namespace",
+            vec![
+                json!({"metadata": {"name": NS, "labels": {"kubernetes.io/metadata.name": NS}}}),
+                json!({"metadata": {"name": "openshift-dns", "labels": {"kubernetes.io/metadata.name": "openshift-dns"}}}),
+            ],
+        );
+        files.push((
+            "cluster-resources/services/openshift-dns.json".into(),
+            list("Service", vec![json!({"metadata": {"name": "dns-default", "namespace": "openshift-dns"},
+                "spec": {"selector": {"dns.operator.openshift.io/daemonset-dns": "default"}, "clusterIP": "172.30.0.10",
+                    "ports": [{"name": "dns", "protocol": "UDP", "port": 53, "targetPort": "dns"},
+                              {"name": "dns-tcp", "protocol": "TCP", "port": 53, "targetPort": "dns-tcp"}]}})]),
+        ));
+        files.push((
+            "cluster-resources/endpointslices/openshift-dns.json".into(),
+            list(
+                "EndpointSlice",
+                vec![
+                    json!({"metadata": {"name": "dns-default-x", "namespace": "openshift-dns",
+                    "labels": {"kubernetes.io/service-name": "dns-default"}},
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": ["10.128.0.5"]}, {"addresses": ["10.129.0.7"]}],
+                "ports": [{"name": "dns", "protocol": "UDP", "port": 5353},
+                          {"name": "dns-tcp", "protocol": "TCP", "port": 5353}]}),
+                ],
+            ),
+        ));
+    };
+    let h = cluster_with(vec![ca_configmap("ca")], vec![default_deny()], openshift).await;
+    let v = values(dir.path(), "127.0.0.1", true);
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    assert_eq!(net_ids(&o), ["NET011"], "{}", o.stdout);
+    let f = o.finding("NET011");
+    assert!(f.to_string().contains("Service port"), "{f}");
+    let rule = printed_rule(&f);
+    assert_eq!(
+        rule["spec"]["egress"][0]["ports"],
+        json!([{"port": 5353, "protocol": "UDP"}, {"port": 5353, "protocol": "TCP"}]),
+        "{rule}"
+    );
+    assert_eq!(
+        rule["spec"]["egress"][0]["to"][0]["namespaceSelector"]["matchLabels"],
+        json!({"kubernetes.io/metadata.name": "openshift-dns"})
+    );
+    assert_eq!(o.row("network", "dns egress")["result"], "warn");
+    assert_eq!(o.row("network", "database egress")["result"], "pass");
+    h.shutdown().await;
+}
