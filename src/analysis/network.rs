@@ -69,12 +69,7 @@ pub(crate) fn netpol_explain(
         let port = dial.first().map_or(5432, |(_, p)| *p);
         let facts = netpol::Facts {
             dns: netpol::dns_facts(&objects, &namespaces, server),
-            db: Some(netpol::DbFacts {
-                host: host.clone(),
-                service: netpol::db_service(&objects, &host, &ips, port),
-                ips,
-                port,
-            }),
+            db: Some(netpol::db_facts(&objects, &host, ips, port)),
             namespaces: namespaces.clone(),
         };
         let issues = netpol::explain(&ev.network_policies, &pods, &facts, by_pod, ns, &release);

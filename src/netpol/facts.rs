@@ -157,6 +157,9 @@ pub struct DbFacts {
     pub ips: Vec<IpAddr>,
     pub port: u16,
     pub service: Option<DbService>,
+    /// A Service db.host names (`<service>.<namespace>.svc…`) that could not be read
+    /// (`namespace/name`): the addresses are its ClusterIP, the pods behind unknown.
+    pub unread_service: Option<String>,
 }
 
 /// A Service in front of the database.
@@ -289,6 +292,23 @@ impl Facts {
                     });
                     (*ip, Flow { targets, pre })
                 }
+                _ if db.unread_service.is_some() => (
+                    *ip,
+                    Flow {
+                        targets: vec![Target {
+                            ip: None,
+                            port: None,
+                            protocol: Protocol::Tcp,
+                            pod: PodInfo::Unknown,
+                        }],
+                        pre: Some(Target {
+                            ip: Some(*ip),
+                            port: Some(db.port),
+                            protocol: Protocol::Tcp,
+                            pod: PodInfo::None,
+                        }),
+                    },
+                ),
                 _ => (*ip, Flow::external(*ip, db.port, Protocol::Tcp)),
             })
             .collect()
@@ -299,11 +319,10 @@ impl Facts {
     pub fn dest_unknown(&self, kind: FlowKind) -> bool {
         match kind {
             FlowKind::Dns => self.dns.service.is_none(),
-            FlowKind::Db => self
-                .db
-                .as_ref()
-                .and_then(|d| d.service.as_ref())
-                .is_some_and(|s| s.endpoints.is_none()),
+            FlowKind::Db => self.db.as_ref().is_some_and(|d| {
+                d.unread_service.is_some()
+                    || d.service.as_ref().is_some_and(|s| s.endpoints.is_none())
+            }),
         }
     }
 

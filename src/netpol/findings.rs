@@ -180,6 +180,12 @@ fn missing_for(kind: FlowKind, pods: &[&PodAssessment], facts: &Facts) -> String
     match kind {
         FlowKind::Dns => out.extend(facts.dns.missing.iter().cloned()),
         FlowKind::Db => {
+            if let Some(svc) = facts.db.as_ref().and_then(|d| d.unread_service.as_ref()) {
+                let ns = svc.split('/').next().unwrap_or_default();
+                out.push(format!(
+                    "the Service {svc} that db.host names and its endpoints (grant get on services and list on endpointslices in {ns})"
+                ));
+            }
             if let Some(svc) = facts.db.as_ref().and_then(|d| d.service.as_ref()) {
                 if svc.endpoints.is_none() {
                     out.push(format!(
@@ -475,6 +481,7 @@ pub fn explain(
                 service: old
                     .and_then(|d| d.service.clone())
                     .filter(|s| s.cluster_ip == addr),
+                unread_service: old.and_then(|d| d.unread_service.clone()),
             });
             these.retain(|_, c| match c {
                 LogCause::DialTimeout { addr: a, port: p } => (*a, *p) == (addr, port),

@@ -259,14 +259,36 @@ pub fn dns_facts(o: &Objects, namespaces: &Namespaces, server: Option<IpAddr>) -
     }
 }
 
+/// The database's facts: its addresses and port, and the Service in front of it when
+/// read ([`db_service`]); a Service db.host names that was not read is kept as unread.
+pub fn db_facts(o: &Objects, host: &str, ips: Vec<IpAddr>, port: u16) -> DbFacts {
+    let service = db_service(o, host, &ips, port);
+    let unread_service = match (&service, svc_named(host)) {
+        (None, Some((ns, name))) => Some(format!("{ns}/{name}")),
+        _ => None,
+    };
+    DbFacts {
+        host: host.to_string(),
+        ips,
+        port,
+        service,
+        unread_service,
+    }
+}
+
+/// (namespace, name) of a host `<service>.<namespace>.svc[.<domain>]`.
+fn svc_named(host: &str) -> Option<(&str, &str)> {
+    let mut parts = host.split('.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(s), Some(n), Some("svc")) if !s.is_empty() && !n.is_empty() => Some((n, s)),
+        _ => None,
+    }
+}
+
 /// The Service in front of the database: one whose ClusterIP is an address of it, or
 /// the one a host `<service>.<namespace>.svc[.<domain>]` names.
 pub fn db_service(o: &Objects, host: &str, ips: &[IpAddr], port: u16) -> Option<DbService> {
-    let mut parts = host.split('.');
-    let named = match (parts.next(), parts.next(), parts.next()) {
-        (Some(s), Some(n), Some("svc")) => Some((n, s)),
-        _ => None,
-    };
+    let named = svc_named(host);
     let svc = o.services.iter().find(|s| {
         cluster_ips(s).iter().any(|ip| ips.contains(ip)) || named == Some(ns_name(&s.metadata))
     })?;

@@ -113,6 +113,12 @@ fn target(facts: &Facts, kind: FlowKind, need: &[&PodAssessment]) -> Result<Rule
             let Some(db) = &facts.db else {
                 return Err("the database address is not known".into());
             };
+            if let Some(svc) = &db.unread_service {
+                let ns = svc.split('/').next().unwrap_or_default();
+                return Err(format!(
+                    "the Service {svc} and its endpoints (grant get on services and list on endpointslices in {ns})"
+                ));
+            }
             if let Some(svc) = &db.service {
                 let ports = vec![policy_port(svc.target_port, Protocol::Tcp)];
                 if let Some(sel) = &svc.selector {

@@ -114,6 +114,7 @@ pub(crate) fn case_facts(c: &Value) -> Facts {
             ips: db["ips"].as_array().unwrap().iter().map(ip).collect(),
             port: db["port"].as_u64().unwrap() as u16,
             service,
+            unread_service: None,
         }),
     }
 }
@@ -626,4 +627,47 @@ fn chart_policies_allow_db_and_dns() {
     )
     .unwrap();
     assert!(chart_policies(&off, NS, REL).is_empty());
+}
+
+#[test]
+fn a_database_service_that_was_not_read_is_cannot_tell() {
+    let deny = pol(
+        "metadata: {name: default-deny-egress, namespace: trendmicro}\n\
+         spec:\n  podSelector: {}\n  policyTypes: [Egress]\n",
+    );
+    let allow = pol("metadata: {name: allow-pg, namespace: trendmicro}\n\
+         spec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  \
+         - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: db-proxy}}}]\n    \
+         ports: [{port: 5432}]\n");
+    let mut facts = std_facts();
+    facts.db = Some(db_facts(
+        &Objects::default(),
+        "postgres.db-proxy.svc.cluster.local",
+        vec!["10.96.50.5".parse().unwrap()],
+        5432,
+    ));
+    assert_eq!(
+        facts.db.as_ref().unwrap().unread_service.as_deref(),
+        Some("db-proxy/postgres")
+    );
+    let pods = [SourcePod::chart_pod(NS, REL, "auth")];
+    let servers = BTreeMap::new();
+    // A rule that may allow the pods behind it: cannot tell, naming the Service.
+    let ps = [deny.clone(), allow];
+    let a = assess(&ps, &pods, &facts, &servers);
+    assert_eq!(a[0].db_value(), Tri::Unknown);
+    let p = plan(&ps, &a, &facts, NS, REL);
+    assert!(p.remedies.iter().all(|r| r.kind != FlowKind::Db));
+    let is = issues(&ps, &a, &p, &facts, REL, None);
+    let i = is.iter().find(|i| i.id == ids::NET011).unwrap();
+    assert!(
+        i.capture("missing")
+            .unwrap()
+            .contains("the Service db-proxy/postgres"),
+        "{:?}",
+        i.captures
+    );
+    // Nothing allowed at all: blocked whatever the Service is.
+    let a = assess(std::slice::from_ref(&deny), &pods, &facts, &servers);
+    assert_eq!(a[0].db_value(), Tri::No);
 }

@@ -67,12 +67,7 @@ pub(crate) async fn network_group(
     let t0 = Instant::now();
     let db = if s.external {
         match resolve(&s.host, s.port, timeout).await {
-            Ok(ips) if !ips.is_empty() => Ok(netpol::DbFacts {
-                host: s.host.clone(),
-                service: netpol::db_service(&objects, &s.host, &ips, s.port),
-                ips,
-                port: s.port,
-            }),
+            Ok(ips) if !ips.is_empty() => Ok(netpol::db_facts(&objects, &s.host, ips, s.port)),
             r => Err(r
                 .err()
                 .unwrap_or_else(|| format!("{} has no address", s.host))),

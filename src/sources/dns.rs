@@ -124,6 +124,36 @@ pub async fn read_dns(client: &Client, timeout: Duration, with_pods: bool) -> Dn
     out
 }
 
+/// For live collection: the cluster DNS (without its pods) and the EndpointSlices of
+/// the Smart Check namespace (a database Service there).
+pub async fn read_for_collection(
+    client: &Client,
+    timeout: Duration,
+    namespace: &str,
+) -> DnsObjects {
+    let slices: Api<EndpointSlice> = Api::namespaced(client.clone(), namespace);
+    let lp = ListParams::default();
+    let (mut out, local) = futures::join!(
+        read_dns(client, timeout, false),
+        read(timeout, slices.list(&lp)),
+    );
+    let what = format!("endpointslices in namespace {namespace}");
+    if let Some(l) = skip(&mut out, what, local) {
+        let new: Vec<EndpointSlice> = l
+            .items
+            .into_iter()
+            .filter(|s| {
+                !out.endpoint_slices.iter().any(|x| {
+                    x.metadata.name == s.metadata.name
+                        && x.metadata.namespace == s.metadata.namespace
+                })
+            })
+            .collect();
+        out.endpoint_slices.extend(new);
+    }
+    out
+}
+
 /// Keeps what the reasoning needs of a DNS pod: its name, labels and container ports.
 fn strip_pod(p: Pod) -> Pod {
     let mut keep = Pod::default();

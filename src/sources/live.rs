@@ -178,7 +178,10 @@ pub async fn collect(
         Ok(Err(e)) => ev.skip("server version", e.to_string()),
         Err(_) => ev.skip("server version", format!("timed out after {t:?}")),
     }
-    super::dns::add_to(&mut ev, super::dns::read_dns(client, t, false).await);
+    super::dns::add_to(
+        &mut ev,
+        super::dns::read_for_collection(client, t, namespace).await,
+    );
     ev.release = crate::settings::pod_env::detect_release(&ev.pods, opts.release.as_deref());
     match secrets? {
         Got::Ok(mut v) => {
