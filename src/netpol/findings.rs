@@ -313,14 +313,22 @@ fn issue(
                     .collect::<Vec<_>>()
                     .join(", "),
             ));
-            captures.push((
-                "dbcidr".into(),
-                blocked
-                    .iter()
-                    .map(|ip| host_cidr(*ip))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ));
+            // An ipBlock only for addresses outside the cluster: a Service's rule
+            // names its endpoints or pods instead.
+            let external = facts
+                .db
+                .as_ref()
+                .is_some_and(|d| d.service.is_none() && d.unread_service.is_none());
+            if external {
+                captures.push((
+                    "dbcidr".into(),
+                    blocked
+                        .iter()
+                        .map(|ip| host_cidr(*ip))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ));
+            }
             captures.push(("dbport".into(), port.to_string()));
             format!(
                 "egress from {who} to {} TCP is not allowed by any egress rule. The pods are isolated for egress by: {iso}",
