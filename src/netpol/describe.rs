@@ -7,8 +7,8 @@ pub fn describe_rule(r: &NetworkPolicyEgressRule) -> String {
     describe_rule_in(r, &[])
 }
 
-/// A policy and what it allows: `ns/name (allows no egress)` or
-/// `ns/name (allows only TCP 5432 to 10.1.2.3/32)`. `service_ips` names the Service
+/// A policy and what it allows: `ns/name, which allows no egress` or
+/// `ns/name, which allows only TCP 5432 to 10.1.2.3/32 and UDP 53 to anywhere`. `service_ips` names the Service
 /// IPs the doctor knows, so a rule towards one says so.
 pub fn describe_policy(p: &NetworkPolicy, service_ips: &[(IpAddr, String)]) -> String {
     let rules = p
@@ -17,16 +17,16 @@ pub fn describe_policy(p: &NetworkPolicy, service_ips: &[(IpAddr, String)]) -> S
         .and_then(|s| s.egress.as_deref())
         .unwrap_or(&[]);
     if rules.is_empty() {
-        return format!("{} (allows no egress)", policy_name(p));
+        return format!("{}, which allows no egress", policy_name(p));
     }
     format!(
-        "{} (allows only {})",
+        "{}, which allows only {}",
         policy_name(p),
         rules
             .iter()
             .map(|r| describe_rule_in(r, service_ips))
             .collect::<Vec<_>>()
-            .join("; ")
+            .join(" and ")
     )
 }
 

@@ -89,7 +89,7 @@ fn isolated_by(policies: &[NetworkPolicy], names: &BTreeSet<String>, facts: &Fac
         .filter(|p| names.contains(&policy_name(p)))
         .map(|p| describe_policy(p, &ips))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join("; ")
 }
 
 pub(crate) fn service_ips(facts: &Facts) -> Vec<(IpAddr, String)> {

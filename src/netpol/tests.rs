@@ -537,9 +537,9 @@ fn wording_names_isolating_policies_prefix_lengths_and_service_ips() {
     assert_eq!(db.capture("dbcidr"), Some("192.168.19.226/32"));
     assert!(
         db.evidence.contains("is not allowed by any egress rule")
-            && db.evidence.contains("trendmicro/default-deny-egress (allows no egress)")
+            && db.evidence.contains("trendmicro/default-deny-egress, which allows no egress")
             && db.evidence.contains(
-                "trendmicro/dns-svc-ip (allows only UDP 53 to 10.96.0.10/32 (the Service IP of kube-system/kube-dns))"
+                "trendmicro/dns-svc-ip, which allows only UDP 53 to 10.96.0.10/32 (the Service IP of kube-system/kube-dns)"
             )
             && !db.evidence.contains("blocked by"),
         "{}",

@@ -297,7 +297,7 @@ fn go_resolver_timeout_is_blocked_dns_when_the_policies_block_it() {
         assert_eq!(f["subjects"], json!([format!("{NS}/{AUTH}")]), "{f}");
         let text = f.to_string();
         assert!(
-            text.contains("trendmicro/default-deny-egress (allows no egress)"),
+            text.contains("trendmicro/default-deny-egress, which allows no egress"),
             "{f}"
         );
         assert!(

@@ -768,7 +768,7 @@ async fn dns_facts_come_from_the_cluster() {
     let f = o.finding("NET005");
     assert!(
         f.to_string().contains(
-            "trendmicro/dns-by-name (allows only UDP 53, TCP 53 to namespaces name=kube-system)"
+            "trendmicro/dns-by-name, which allows only UDP 53, TCP 53 to namespaces name=kube-system"
         ),
         "{f}"
     );
