@@ -17,7 +17,7 @@ fn cases() -> Vec<Value> {
         "/testdata/netpol/cases.yaml"
     ))
     .unwrap();
-    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    let doc: Value = serde_saphyr::from_str(&text).unwrap();
     doc["cases"].as_array().unwrap().clone()
 }
 
@@ -343,7 +343,7 @@ fn the_case_table() {
         }
         for r in &plan.remedies {
             // The texts parse back to the same object.
-            let back: NetworkPolicy = serde_yaml::from_str(&r.rule.yaml).unwrap();
+            let back: NetworkPolicy = serde_saphyr::from_str(&r.rule.yaml).unwrap();
             assert_eq!(back, r.rule.policy, "{name}");
             let json = r
                 .rule
@@ -504,7 +504,7 @@ fn the_lookup_timeout_line_is_read() {
 
 fn pol(yaml: &str) -> NetworkPolicy {
     let full = format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n{yaml}");
-    serde_yaml::from_str(&full).unwrap()
+    serde_saphyr::from_str(&full).unwrap()
 }
 
 fn std_facts() -> Facts {

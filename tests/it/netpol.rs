@@ -414,9 +414,7 @@ fn the_dns_objects_survive_a_bundle_round_trip() {
 fn the_optional_dns_role_grants_what_the_reasoning_reads() {
     let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac.yaml")).unwrap();
-    let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .collect();
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
     let role = docs
         .iter()
         .find(|d| d["kind"] == "Role" && d["metadata"]["name"] == "dssc-doctor-dns-read")
