@@ -170,25 +170,26 @@ const CONDS: &[Cond] = &[
     },
 ];
 
-/// What could not be read that leaves a kind undecided.
+/// Why a kind is undecided: what could not be read, and a rule that only the
+/// Service IP or port matches.
 fn missing_for(kind: FlowKind, pods: &[&PodAssessment], facts: &Facts) -> String {
-    let mut out: Vec<String> = Vec::new();
+    let mut unread: Vec<String> = Vec::new();
     let pre_only = pods.iter().any(|a| match kind {
         FlowKind::Db => a.db.iter().any(|(_, v)| v.pre_only),
         FlowKind::Dns => a.dns_udp.pre_only || a.dns_tcp.pre_only,
     });
     match kind {
-        FlowKind::Dns => out.extend(facts.dns.missing.iter().cloned()),
+        FlowKind::Dns => unread.extend(facts.dns.missing.iter().cloned()),
         FlowKind::Db => {
             if let Some(svc) = facts.db.as_ref().and_then(|d| d.unread_service.as_ref()) {
                 let ns = svc.split('/').next().unwrap_or_default();
-                out.push(format!(
+                unread.push(format!(
                     "the Service {svc} that db.host names and its endpoints (grant get on services and list on endpointslices in {ns})"
                 ));
             }
             if let Some(svc) = facts.db.as_ref().and_then(|d| d.service.as_ref()) {
                 if svc.endpoints.is_none() {
-                    out.push(format!(
+                    unread.push(format!(
                         "the endpoints of Service {}/{} (grant get and list on endpointslices in {})",
                         svc.namespace, svc.name, svc.namespace
                     ));
@@ -196,12 +197,16 @@ fn missing_for(kind: FlowKind, pods: &[&PodAssessment], facts: &Facts) -> String
             }
         }
     }
+    let mut out = Vec::new();
     if pre_only {
         out.push(
-            "a rule allows only the Service IP or Service port, and whether that counts \
+            "a rule allows only the Service IP or the Service port, and whether that counts \
              (before or after address translation) depends on the network plugin"
-                .into(),
+                .to_string(),
         );
+    }
+    if !unread.is_empty() {
+        out.push(format!("the doctor could not read {}", unread.join("; ")));
     }
     if out.is_empty() {
         out.push("a fact the policies' rules depend on could not be read".into());
@@ -388,7 +393,7 @@ fn issue(
             captures.push(("flows".into(), flows.clone()));
             captures.push(("missing".into(), missing.clone()));
             format!(
-                "cannot tell whether {flows} from {who} is allowed: missing {missing}. The pods are isolated for egress by: {iso}"
+                "cannot tell whether {flows} from {who} is allowed: {missing}. The pods are isolated for egress by: {iso}"
             )
         }
     };
