@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_dssc_doctor_global_optspecs
-    string join \n o/output= color= no-color checks= n/namespace= release= kubeconfig= context= timeout= tail= max-log-bytes= concurrency= no-probe probe-samples= probe-timeout= f/values= set= h/help V/version
+    string join \n o/output= color= no-color checks= n/namespace= release= kubeconfig= context= timeout= tail= max-log-bytes= concurrency= no-probe probe-samples= probe-timeout= w/watch settle= watch-timeout= f/values= set= h/help V/version
 end
 
 function __fish_kubectl_dssc_doctor_needs_command
@@ -39,10 +39,13 @@ complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l concurrency -d 'Requests to the cluster in flight at once (one HTTP/1.1 connection each)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l probe-samples -d 'Latency samples of the diagnosis probe (0 skips the latency stage)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l probe-timeout -d 'Limit of each network operation of the diagnosis probe' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l settle -d 'How long a root cause must hold, with no pod progressing, before --watch gives up' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l watch-timeout -d 'The longest --watch runs' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -s f -l values -d 'A values file (overrides.yaml); several merge in order, like helm' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l set -d 'A value on the command line, like helm --set (db.host=db.example.com)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l no-color -d 'Same as --color never'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l no-probe -d 'Do not connect to the database (diagnose and preflight)'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -s w -l watch -d 'Watch the namespace\'s pods and events and print each finding as its evidence appears; exit 0 once every Smart Check pod is Ready, 3 once a root cause has held for --settle with no pod progressing (or at --watch-timeout)'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -f -a "analyze" -d 'Diagnose a support bundle (directory or .tar.gz), a log file, or stdin (-)'

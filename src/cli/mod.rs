@@ -70,6 +70,25 @@ pub struct Global {
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub probe: ProbeFlags,
+    #[command(flatten)]
+    pub watch: WatchFlags,
+}
+
+/// `--watch`: follow the install as it comes up (the live diagnosis only).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Watch")]
+pub struct WatchFlags {
+    /// Watch the namespace's pods and events and print each finding as its evidence
+    /// appears; exit 0 once every Smart Check pod is Ready, 3 once a root cause has held
+    /// for --settle with no pod progressing (or at --watch-timeout).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// How long a root cause must hold, with no pod progressing, before --watch gives up.
+    #[arg(long, default_value = "60s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub settle: std::time::Duration,
+    /// The longest --watch runs.
+    #[arg(long, default_value = "30m", value_parser = parse_timeout, value_name = "DURATION")]
+    pub watch_timeout: std::time::Duration,
 }
 
 /// The database probe a diagnosis runs with the discovered settings (from this

@@ -17,6 +17,7 @@ pub mod diagnose;
 pub mod preflight;
 pub mod probe;
 pub mod serve;
+pub mod watch;
 
 /// Runs the command; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {

@@ -246,26 +246,57 @@ impl BundleApi {
             return bad_request(format!("container {container} is not valid for pod {pod}"));
         }
         let previous = truthy(q.get("previous"));
-        let key = LogKey {
+        let key = |previous: bool| LogKey {
             namespace: ns.to_string(),
             pod: pod.to_string(),
             container: container.clone(),
             previous,
         };
-        let Some(data) = self.logs.get(&key) else {
+        // Which instance the kubelet would read (its validateContainerLogStatus): the
+        // previous one is the last terminated instance; while the container waits
+        // (CrashLoopBackOff) the current one is that same last terminated instance.
+        let st = pod_obj.and_then(|p| container_status(p, &container));
+        let waiting = st.is_some_and(|s| s.pointer("/state/waiting").is_some());
+        let last_terminated = st
+            .and_then(|s| s.pointer("/lastState/terminated"))
+            .is_some();
+        let data = if previous {
+            match (st.is_some(), last_terminated) {
+                (true, false) => None,
+                _ => self
+                    .logs
+                    .get(&key(true))
+                    .or_else(|| waiting.then(|| self.logs.get(&key(false))).flatten()),
+            }
+        } else if waiting && last_terminated {
+            self.logs
+                .get(&key(true))
+                .or_else(|| self.logs.get(&key(false)))
+        } else {
+            self.logs.get(&key(false))
+        };
+        let Some(data) = data else {
             let msg = if previous {
                 format!("previous terminated container \"{container}\" in pod \"{pod}\" not found")
+            } else if let Some(reason) = st
+                .and_then(|s| s.pointer("/state/waiting/reason"))
+                .and_then(Value::as_str)
+            {
+                match reason {
+                    "ErrImagePull" => format!(
+                        "container \"{container}\" in pod \"{pod}\" is waiting to start: image can't be pulled"
+                    ),
+                    "ImagePullBackOff" => format!(
+                        "container \"{container}\" in pod \"{pod}\" is waiting to start: trying and failing to pull image"
+                    ),
+                    r => format!("container \"{container}\" in pod \"{pod}\" is waiting to start: {r}"),
+                }
             } else {
                 format!(
                     "container \"{container}\" in pod \"{pod}\" has no log in this support bundle"
                 )
             };
-            return status(
-                404,
-                "NotFound",
-                msg,
-                Some(json!({"name": pod, "kind": "pods"})),
-            );
+            return bad_request(msg);
         };
         let mut body = data.clone();
         if let Some(n) = q.get("tailLines").and_then(|s| s.parse::<usize>().ok()) {
@@ -278,6 +309,15 @@ impl BundleApi {
         }
         Reply::text(200, body)
     }
+}
+
+/// The status of container `name` of a pod (init or app container).
+pub(crate) fn container_status<'a>(pod: &'a Value, name: &str) -> Option<&'a Value> {
+    ["initContainerStatuses", "containerStatuses"]
+        .iter()
+        .filter_map(|k| pod.pointer(&format!("/status/{k}"))?.as_array())
+        .flatten()
+        .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
 }
 
 /// A core/v1 Event as `events.k8s.io/v1` shows it (`regarding`, `note`, `deprecated*`).
