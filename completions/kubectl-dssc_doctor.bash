@@ -791,7 +791,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__serve)
-            opts="-o -n -h --port --address --latency --kubeconfig-out --forbid --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-o -n -h --port --address --latency --kubeconfig-out --forbid --token --kubelet-unreachable --access-log --script --bookmark-interval --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -814,6 +814,22 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --forbid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --access-log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bookmark-interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

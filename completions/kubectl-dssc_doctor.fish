@@ -129,6 +129,10 @@ complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand 
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l latency -d 'Delay added before every response (e.g. 20ms), to mimic a remote API server' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l kubeconfig-out -d 'Write the kubeconfig here (default: a temporary file, removed on exit)' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l forbid -d 'Answer these resources with 403 Forbidden, like an account without read access to them (comma-separated plural names, e.g. secrets,nodes)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l token -d 'Require this bearer token (written into the kubeconfig); any other gets 401 Unauthorized, as a rejected or expired token does' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l access-log -d 'Append each request (method, path and query, User-Agent) to FILE' -r -F
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l script -d 'Timed changes to the served bundle (YAML steps: apply, patch, delete, logs, compact, drop_watches), for watches to see an install change' -r -F
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l bookmark-interval -d 'How often a watch that allows bookmarks gets one' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -s o -l output -d 'Output format: text, json, markdown or junit (for `bundle`: the file to write)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l color -d 'When to colour text output (NO_COLOR, when set and not empty, means never)' -r -f -a "auto\t''
 always\t''
@@ -142,6 +146,7 @@ complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand 
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l tail -d 'Lines to read from the end of each container log' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l max-log-bytes -d 'Bytes to read at most from each container log' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l concurrency -d 'Requests to the cluster in flight at once (one HTTP/1.1 connection each)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l kubelet-unreachable -d 'Fail log reads as the API server does when it cannot reach the node\'s kubelet'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l no-color -d 'Same as --color never'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l no-probe -d 'Do not connect to the database (diagnose and preflight)'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -s h -l help -d 'Print help'

@@ -259,4 +259,21 @@ pub struct ServeArgs {
     /// to them (comma-separated plural names, e.g. secrets,nodes).
     #[arg(long, value_name = "RESOURCES", value_delimiter = ',')]
     pub forbid: Vec<String>,
+    /// Require this bearer token (written into the kubeconfig); any other gets 401
+    /// Unauthorized, as a rejected or expired token does.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Fail log reads as the API server does when it cannot reach the node's kubelet.
+    #[arg(long)]
+    pub kubelet_unreachable: bool,
+    /// Append each request (method, path and query, User-Agent) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<PathBuf>,
+    /// Timed changes to the served bundle (YAML steps: apply, patch, delete, logs,
+    /// compact, drop_watches), for watches to see an install change.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// How often a watch that allows bookmarks gets one.
+    #[arg(long, default_value = "60s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub bookmark_interval: std::time::Duration,
 }

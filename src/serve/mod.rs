@@ -49,6 +49,12 @@ mod selectors;
 pub use selectors::*;
 mod http;
 pub use http::*;
+mod state;
+pub use state::*;
+mod watch;
+use watch::*;
+mod script;
+pub use script::*;
 
 #[cfg(test)]
 mod tests {

@@ -15,12 +15,16 @@ impl BundleApi {
             ["api", "v1", rest @ ..] | ["apis", _, _, rest @ ..] => rest,
             _ => return None,
         };
-        let res = match rest {
-            ["namespaces", _, r, ..] => r,
-            [r, ..] => r,
+        let (res, cluster_wide) = match rest {
+            ["namespaces", _, r, ..] => (r, false),
+            [r] => (r, true),
+            [r, ..] => (r, false),
             [] => return None,
         };
-        self.forbidden.contains(*res).then(|| res.to_string())
+        // `RES` everywhere; `RES@cluster` only for lists across all namespaces.
+        (self.forbidden.contains(*res)
+            || (cluster_wide && self.forbidden.contains(&format!("{res}@cluster"))))
+        .then(|| res.to_string())
     }
 
     pub fn respond(&self, method: &str, target: &str, accept: &str) -> Reply {
@@ -38,6 +42,9 @@ impl BundleApi {
         if let Some(r) = self.forbidden_resource(&segs) {
             let ns = match segs.iter().position(|s| *s == "namespaces") {
                 Some(i) if segs.len() > i + 2 => format!(" in the namespace \"{}\"", segs[i + 1]),
+                _ if RESOURCES.iter().any(|d| d.name == r && d.namespaced) => {
+                    " at the cluster scope".to_string()
+                }
                 _ => String::new(),
             };
             return status(

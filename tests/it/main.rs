@@ -11,6 +11,7 @@ mod analyze;
 mod bundle_cli;
 mod bundle_write;
 mod live;
+mod live_errors;
 mod live_probe;
 mod man;
 mod preflight;
