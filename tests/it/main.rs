@@ -17,3 +17,4 @@ mod man;
 mod preflight;
 mod probe;
 mod serve;
+mod watch;
