@@ -239,6 +239,26 @@ fn unreachable_and_untrusted_servers_name_url_and_cause() {
             );
         }
     }
+    // A server that accepts the connection and never answers the TLS handshake.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", silent.local_addr().unwrap());
+    let kc = kubeconfig(dir.path(), &url, &ca_line, "{token: t}", "default");
+    let t = std::time::Instant::now();
+    let o = doctor(&kc, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&url) && err.contains("timed out"), "{err}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(20));
+    drop(silent);
+    // A name that does not resolve.
+    let url = "https://nosuchhost.invalid:6443";
+    let kc = kubeconfig(dir.path(), url, &ca_line, "{token: t}", "default");
+    let o = doctor(&kc, &[]);
+    let err = stderr(&o);
+    assert!(
+        err.contains(url) && err.contains("DNS lookup failed"),
+        "{err}"
+    );
     // Connection refused.
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -319,7 +339,7 @@ fn requests_carry_the_user_agent_and_log_urls_have_no_stray_ampersand() {
 
 /// A copy of a bundle whose pods, services… live in namespace `to` (and whose
 /// doctor files are dropped, so nothing names the namespace).
-fn copy_into_namespace(from: &str, root: &Path, to: &str) {
+pub(crate) fn copy_into_namespace(from: &str, root: &Path, to: &str) {
     let src = Path::new(&bundle_path(from)).join("cluster-resources");
     for dir in [
         "pods",
@@ -631,6 +651,19 @@ fn restarting_db_init_is_one_pod_counted_once_live_and_from_a_bundle() {
             "{text}"
         );
         assert!(text.contains(&format!("(x{want} on 5 pods)")), "{text}");
+        // A bundle keeps both files only when they are different instances.
+        let b = dir.path().join("written");
+        let o = Command::new(BIN)
+            .arg("--kubeconfig")
+            .arg(&s.kubeconfig)
+            .args(["--no-probe", "bundle", "--dir"])
+            .arg(&b)
+            .output()
+            .unwrap();
+        assert!(b.is_dir(), "{}", show(&o));
+        let pod_logs = b.join("cluster-resources/pods/logs/trendmicro/auth-7d78dccff7-nfh97");
+        assert!(pod_logs.join("db-init.log").is_file(), "{}", show(&o));
+        assert_eq!(pod_logs.join("db-init-previous.log").is_file(), !same);
         if same {
             // kubectl: the same bytes for current and previous while it waits.
             if let (Some(a), Some(b)) = (

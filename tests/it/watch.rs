@@ -347,3 +347,49 @@ fn kubectl_get_pods_w_follows_serve() {
     );
     assert!(!err.contains("Unable to decode"), "{err}");
 }
+
+#[test]
+fn db_init_log_line_printed_as_the_container_restarts() {
+    // db-init is running and has logged nothing wrong yet; after a moment it fails
+    // with `pq: SSL is not enabled on the server` and waits in CrashLoopBackOff.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("bundle");
+    crate::live_errors::copy_into_namespace("tls003", &root, "trendmicro");
+    let logs = root.join("cluster-resources/pods/logs/trendmicro");
+    let pod = "auth-7d78dccff7-nfh97";
+    let failing = std::fs::read_to_string(logs.join(pod).join("db-init.log")).unwrap();
+    let starting = failing.lines().next().unwrap().to_string() + "\n";
+    for p in std::fs::read_dir(&logs).unwrap().flatten() {
+        std::fs::write(p.path().join("db-init.log"), &starting).unwrap();
+    }
+    let script = write_script(
+        dir.path(),
+        json!([{"after": "1500ms",
+            "logs": [{"namespace": "trendmicro", "pod": pod, "container": "db-init",
+                      "text": failing, "restart": false}],
+            "patch": [{"kind": "Pod", "namespace": "trendmicro", "name": pod, "merge": {"status": {
+                "initContainerStatuses": [{"name": "db-init", "image": "x", "imageID": "",
+                    "ready": false, "restartCount": 1,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}},
+                    "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                        "containerID": "containerd://auth-1"}}}]}}}]}]),
+    );
+    let s = serve_bin(
+        root.to_str().unwrap(),
+        &["--script", script.to_str().unwrap()],
+    );
+    let o = watch(&s.kubeconfig, &["--settle", "2s"]);
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", show(&o));
+    assert!(
+        out.contains("error[TLS003]") && out.contains("pq: SSL is not enabled on the server"),
+        "{out}"
+    );
+    assert!(
+        err.contains(&format!("pod {pod}: 0/1 Init:CrashLoopBackOff")),
+        "{err}"
+    );
+}
