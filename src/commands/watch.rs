@@ -140,8 +140,9 @@ pub async fn run(g: &Global, v: &ValuesArgs, cat: &Catalogue) -> anyhow::Result<
     let mut best: BTreeMap<String, (usize, usize, bool)> = BTreeMap::new();
     let mut last_progress = start;
     let mut error_since: Option<Instant> = None;
+    let mut first = true;
     loop {
-        let mut ev: Evidence = crate::sources::live::collect_as(
+        let got = crate::sources::live::collect_as(
             &target.client,
             &ns,
             &target.origin,
@@ -150,7 +151,24 @@ pub async fn run(g: &Global, v: &ValuesArgs, cat: &Catalogue) -> anyhow::Result<
             cat,
             &scanner,
         )
-        .await?;
+        .await;
+        let mut ev: Evidence = match got {
+            Ok(ev) => ev,
+            // Once the watch runs, a server that goes away for a moment (a restart, a
+            // load balancer) is waited for, up to --watch-timeout; 401 still ends it.
+            Err(e)
+                if !first
+                    && Instant::now() < deadline
+                    && e.downcast_ref::<ClusterError>()
+                        .is_some_and(|c| c.kind == "unreachable") =>
+            {
+                eprintln!("warning: {e}; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        first = false;
         if let Some((what, why)) = &choice.skipped {
             ev.skip(what.clone(), why.clone());
         }

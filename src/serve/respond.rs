@@ -268,13 +268,13 @@ impl BundleApi {
             .and_then(|s| s.pointer("/lastState/terminated"))
             .is_some();
         let data = if previous {
-            match (st.is_some(), last_terminated) {
-                (true, false) => None,
-                _ => self
-                    .logs
-                    .get(&key(true))
-                    .or_else(|| waiting.then(|| self.logs.get(&key(false))).flatten()),
-            }
+            // What `--previous` returned when the bundle was made, else the waiting
+            // container's last terminated instance.
+            self.logs.get(&key(true)).or_else(|| {
+                (waiting && last_terminated)
+                    .then(|| self.logs.get(&key(false)))
+                    .flatten()
+            })
         } else if waiting && last_terminated {
             self.logs
                 .get(&key(true))
