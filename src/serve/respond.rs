@@ -47,13 +47,51 @@ impl BundleApi {
                 }
                 _ => String::new(),
             };
+            // The apiserver's text: verb of the request, qualified resource, the object
+            // when one is named, the subresource (pods/log).
+            let (group, rest) = match segs.as_slice() {
+                ["apis", g, _, rest @ ..] => (*g, rest),
+                [_, _, rest @ ..] => ("", rest),
+                _ => ("", &segs[..0]),
+            };
+            let after: &[&str] = match rest {
+                ["namespaces", _, _, tail @ ..] => tail,
+                [_, tail @ ..] => tail,
+                [] => &[],
+            };
+            let (name, sub) = (after.first(), after.get(1).filter(|s| **s != "status"));
+            let verb = match (name, truthy(q.get("watch"))) {
+                (Some(_), _) => "get",
+                (None, true) => "watch",
+                (None, false) => "list",
+            };
+            let qualified = if group.is_empty() {
+                r.clone()
+            } else {
+                format!("{r}.{group}")
+            };
+            let subject = match name {
+                Some(n) => format!("{qualified} \"{n}\""),
+                None => qualified,
+            };
+            let resource = match sub {
+                Some(s) => format!("{r}/{s}"),
+                None => r.clone(),
+            };
+            let mut details = json!({"kind": r});
+            if let Some(n) = name {
+                details["name"] = json!(n);
+            }
+            if !group.is_empty() {
+                details["group"] = json!(group);
+            }
             return status(
                 403,
                 "Forbidden",
                 format!(
-                    "{r} is forbidden: User \"system:serviceaccount:default:dssc-doctor\" cannot list resource \"{r}\" in API group \"\"{ns}"
+                    "{subject} is forbidden: User \"system:serviceaccount:default:dssc-doctor\" cannot {verb} resource \"{resource}\" in API group \"{group}\"{ns}"
                 ),
-                Some(json!({"kind": r})),
+                Some(details),
             );
         }
         match segs.as_slice() {
