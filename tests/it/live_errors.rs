@@ -274,6 +274,10 @@ fn unreachable_and_untrusted_servers_name_url_and_cause() {
         "{err}"
     );
     assert_eq!(json_out(&o)["error"]["kind"], "unreachable");
+    // --watch too.
+    let o = doctor(&kc, &["-w", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(json_out(&o)["error"]["kind"], "unreachable");
     if let Some(k) = kubectl(&kc, &["get", "pods"]) {
         assert!(stderr(&k).contains("refused"), "{}", stderr(&k));
     }
