@@ -126,9 +126,14 @@ pub async fn run(g: &Global, v: &ValuesArgs, cat: &Catalogue) -> anyhow::Result<
     let pods = watcher(Api::<Pod>::namespaced(wclient.clone(), &ns), cfg.clone())
         .default_backoff()
         .map(tick);
+    // Events the account may not list are a DOC001 of the collection, not the end of
+    // the watch (the pods still tell progress).
     let events = watcher(Api::<Event>::namespaced(wclient, &ns), cfg)
         .default_backoff()
-        .map(tick);
+        .map(|r| match tick(r) {
+            Tick::Forbidden(_) => Tick::Changed,
+            t => t,
+        });
     let mut changes = Box::pin(stream::select(pods.boxed(), events.boxed()));
 
     let start = Instant::now();
@@ -242,25 +247,44 @@ pub async fn run(g: &Global, v: &ValuesArgs, cat: &Catalogue) -> anyhow::Result<
             .unwrap_or(deadline)
             .min(deadline);
         tokio::select! {
-            t = changes.next() => match t {
+            t = changes.next() => match drain(t, &mut changes).await {
                 Some(Tick::Unauthorized) => return Err(cluster_error::unauthorized(&who).into()),
                 Some(Tick::Forbidden(why)) => {
                     eprintln!("cannot watch pods in namespace {ns}: {why}");
-                    return finish(g, &report, report.exit_code().max(4), json);
+                    let code = match report.exit_code() { 0 => 4, c => c };
+                    return finish(g, &report, code, json);
                 }
-                Some(Tick::Changed) => {
-                    let quiet = tokio::time::sleep(std::time::Duration::from_millis(200));
-                    tokio::pin!(quiet);
-                    loop {
-                        tokio::select! {
-                            _ = &mut quiet => break,
-                            more = changes.next() => if more.is_none() { break },
-                        }
-                    }
-                }
+                Some(Tick::Changed) => {}
                 None => return Err(ClusterError::new("unreachable", &who, "the watch ended").into()),
             },
             _ = tokio::time::sleep_until(check.into()) => {}
+        }
+    }
+}
+
+/// After a change, lets a burst of them settle (200 ms without news); an error among
+/// them wins over plain changes.
+async fn drain<S>(first: Option<Tick>, changes: &mut S) -> Option<Tick>
+where
+    S: futures::Stream<Item = Tick> + Unpin,
+{
+    let mut got = first?;
+    if !matches!(got, Tick::Changed) {
+        return Some(got);
+    }
+    let quiet = tokio::time::sleep(std::time::Duration::from_millis(200));
+    tokio::pin!(quiet);
+    loop {
+        tokio::select! {
+            _ = &mut quiet => return Some(got),
+            more = changes.next() => match more {
+                None => return Some(got),
+                Some(Tick::Changed) => {}
+                Some(t) => {
+                    got = t;
+                    return Some(got);
+                }
+            },
         }
     }
 }

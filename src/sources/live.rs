@@ -153,7 +153,10 @@ pub async fn target(opts: &Options) -> anyhow::Result<Target> {
             (cfg, id)
         }
     };
-    cfg.connect_timeout = Some(opts.timeout);
+    // The connection (TCP and TLS handshake) must fail before the read's overall
+    // deadline does, so a server that cannot be reached is said as such (with its
+    // cause), not as a read that timed out.
+    cfg.connect_timeout = Some(opts.timeout.mul_f64(0.75));
     cfg.read_timeout = Some(opts.timeout);
     cfg.headers.push((
         hyper::header::USER_AGENT,

@@ -393,3 +393,18 @@ fn db_init_log_line_printed_as_the_container_restarts() {
         "{err}"
     );
 }
+
+#[test]
+fn watch_without_pod_access_stops_with_the_rbac_finding() {
+    let s = serve_bin(&bundle_path("mnt001"), &["--forbid", "pods"]);
+    let o = watch(&s.kubeconfig, &["--settle", "30s", "-o", "json"]);
+    // The report's own code: the events still name the root cause.
+    assert_eq!(o.status.code(), Some(3), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("cannot watch pods in namespace trendmicro"),
+        "{}",
+        show(&o)
+    );
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(r["findings"].to_string().contains("DOC001"), "{r}");
+}
