@@ -71,7 +71,7 @@ _kubectl__dssc_doctor() {
 
     case "${cmd}" in
         kubectl__dssc_doctor)
-            opts="-o -n -f -h -V --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --probe-samples --probe-timeout --values --set --help --version analyze checks explain bundle serve probe preflight help"
+            opts="-o -n -w -f -h -V --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --probe-samples --probe-timeout --watch --settle --watch-timeout --values --set --help --version analyze checks explain bundle serve probe preflight help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -134,6 +134,14 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --probe-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --settle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -783,7 +791,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__serve)
-            opts="-o -n -h --port --address --latency --kubeconfig-out --forbid --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-o -n -h --port --address --latency --kubeconfig-out --forbid --token --kubelet-unreachable --access-log --script --bookmark-interval --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -806,6 +814,22 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --forbid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --access-log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bookmark-interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_dssc_doctor_global_optspecs
-    string join \n o/output= color= no-color checks= n/namespace= release= kubeconfig= context= timeout= tail= max-log-bytes= concurrency= no-probe probe-samples= probe-timeout= f/values= set= h/help V/version
+    string join \n o/output= color= no-color checks= n/namespace= release= kubeconfig= context= timeout= tail= max-log-bytes= concurrency= no-probe probe-samples= probe-timeout= w/watch settle= watch-timeout= f/values= set= h/help V/version
 end
 
 function __fish_kubectl_dssc_doctor_needs_command
@@ -39,10 +39,13 @@ complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l concurrency -d 'Requests to the cluster in flight at once (one HTTP/1.1 connection each)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l probe-samples -d 'Latency samples of the diagnosis probe (0 skips the latency stage)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l probe-timeout -d 'Limit of each network operation of the diagnosis probe' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l settle -d 'How long a root cause must hold, with no pod progressing, before --watch gives up' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l watch-timeout -d 'The longest --watch runs' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -s f -l values -d 'A values file (overrides.yaml); several merge in order, like helm' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l set -d 'A value on the command line, like helm --set (db.host=db.example.com)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l no-color -d 'Same as --color never'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l no-probe -d 'Do not connect to the database (diagnose and preflight)'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -s w -l watch -d 'Watch the namespace\'s pods and events and print each finding as its evidence appears; exit 0 once every Smart Check pod is Ready, 3 once a root cause has held for --settle with no pod progressing (or at --watch-timeout)'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -f -a "analyze" -d 'Diagnose a support bundle (directory or .tar.gz), a log file, or stdin (-)'
@@ -126,6 +129,10 @@ complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand 
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l latency -d 'Delay added before every response (e.g. 20ms), to mimic a remote API server' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l kubeconfig-out -d 'Write the kubeconfig here (default: a temporary file, removed on exit)' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l forbid -d 'Answer these resources with 403 Forbidden, like an account without read access to them (comma-separated plural names, e.g. secrets,nodes)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l token -d 'Require this bearer token (written into the kubeconfig); any other gets 401 Unauthorized, as a rejected or expired token does' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l access-log -d 'Append each request (method, path and query, User-Agent) to FILE' -r -F
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l script -d 'Timed changes to the served bundle (YAML steps: apply, patch, delete, logs, compact, drop_watches), for watches to see an install change' -r -F
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l bookmark-interval -d 'How often a watch that allows bookmarks gets one' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -s o -l output -d 'Output format: text, json, markdown or junit (for `bundle`: the file to write)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l color -d 'When to colour text output (NO_COLOR, when set and not empty, means never)' -r -f -a "auto\t''
 always\t''
@@ -139,6 +146,7 @@ complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand 
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l tail -d 'Lines to read from the end of each container log' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l max-log-bytes -d 'Bytes to read at most from each container log' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l concurrency -d 'Requests to the cluster in flight at once (one HTTP/1.1 connection each)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l kubelet-unreachable -d 'Fail log reads as the API server does when it cannot reach the node\'s kubelet'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l no-color -d 'Same as --color never'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l no-probe -d 'Do not connect to the database (diagnose and preflight)'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -s h -l help -d 'Print help'

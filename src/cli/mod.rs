@@ -70,6 +70,25 @@ pub struct Global {
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub probe: ProbeFlags,
+    #[command(flatten)]
+    pub watch: WatchFlags,
+}
+
+/// `--watch`: follow the install as it comes up (the live diagnosis only).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Watch")]
+pub struct WatchFlags {
+    /// Watch the namespace's pods and events and print each finding as its evidence
+    /// appears; exit 0 once every Smart Check pod is Ready, 3 once a root cause has held
+    /// for --settle with no pod progressing (or at --watch-timeout).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// How long a root cause must hold, with no pod progressing, before --watch gives up.
+    #[arg(long, default_value = "60s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub settle: std::time::Duration,
+    /// The longest --watch runs.
+    #[arg(long, default_value = "30m", value_parser = parse_timeout, value_name = "DURATION")]
+    pub watch_timeout: std::time::Duration,
 }
 
 /// The database probe a diagnosis runs with the discovered settings (from this
@@ -240,4 +259,21 @@ pub struct ServeArgs {
     /// to them (comma-separated plural names, e.g. secrets,nodes).
     #[arg(long, value_name = "RESOURCES", value_delimiter = ',')]
     pub forbid: Vec<String>,
+    /// Require this bearer token (written into the kubeconfig); any other gets 401
+    /// Unauthorized, as a rejected or expired token does.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Fail log reads as the API server does when it cannot reach the node's kubelet.
+    #[arg(long)]
+    pub kubelet_unreachable: bool,
+    /// Append each request (method, path and query, User-Agent) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<PathBuf>,
+    /// Timed changes to the served bundle (YAML steps: apply, patch, delete, logs,
+    /// compact, drop_watches), for watches to see an install change.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// How often a watch that allows bookmarks gets one.
+    #[arg(long, default_value = "60s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub bookmark_interval: std::time::Duration,
 }

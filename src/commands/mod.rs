@@ -17,6 +17,7 @@ pub mod diagnose;
 pub mod preflight;
 pub mod probe;
 pub mod serve;
+pub mod watch;
 
 /// Runs the command; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -29,18 +30,28 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     let cat =
         Catalogue::load(&cli.global.checks_dirs).map_err(|e| InputError::new(e.to_string()))?;
     let g = &cli.global;
+    dispatch(&cli, g, &cat).map_err(|e| {
+        // A cluster that cannot be read is the user's to fix: one line, exit 2.
+        match e.downcast_ref::<crate::sources::cluster_error::ClusterError>() {
+            Some(c) => InputError::new(c.message.clone()).into(),
+            None => e,
+        }
+    })
+}
+
+fn dispatch(cli: &Cli, g: &Global, cat: &Catalogue) -> anyhow::Result<i32> {
     match &cli.command {
-        Some(Command::Analyze(a)) => analyze::run(g, a, &cat),
+        Some(Command::Analyze(a)) => analyze::run(g, a, cat),
         Some(Command::Serve(a)) => serve::run(g, a),
         Some(Command::Checks) => {
-            emit(&catalogue::list(&cat, g.format()))?;
+            emit(&catalogue::list(cat, g.format()))?;
             Ok(0)
         }
-        Some(Command::Explain { id }) => catalogue::explain(&cat, id),
-        Some(Command::Bundle(b)) => bundle::run(g, b, &cat),
-        None => diagnose::run(g, &cli.values, &cat),
-        Some(Command::Probe(p)) => probe::run(g, p, &cat),
-        Some(Command::Preflight(p)) => preflight::run(g, p, &cat),
+        Some(Command::Explain { id }) => catalogue::explain(cat, id),
+        Some(Command::Bundle(b)) => bundle::run(g, b, cat),
+        None => diagnose::run(g, &cli.values, cat),
+        Some(Command::Probe(p)) => probe::run(g, p, cat),
+        Some(Command::Preflight(p)) => preflight::run(g, p, cat),
     }
 }
 
