@@ -48,7 +48,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Output format: text, json, markdown or junit (for `bundle`: the file to write).
+    /// Output format: text, json, markdown, junit or openmetrics (for `bundle`: the file to write).
     #[arg(short = 'o', long, default_value = "text", global = true, value_parser = parse_output, value_name = "FORMAT")]
     pub output: Output,
     /// When to colour text output (NO_COLOR, when set and not empty, means never).
@@ -128,7 +128,7 @@ fn parse_output(s: &str) -> Result<Output, String> {
         return Ok(Output::File(PathBuf::from(s)));
     }
     Err(format!(
-        "unknown output format {s:?}: use text, json, markdown or junit (or, for bundle, a FILE.tar.gz)"
+        "unknown output format {s:?}: use text, json, markdown, junit or openmetrics (or, for bundle, a FILE.tar.gz)"
     ))
 }
 
@@ -139,6 +139,7 @@ fn parse_format(s: &str) -> Option<Format> {
         ("json", Format::Json),
         ("markdown", Format::Markdown),
         ("junit", Format::Junit),
+        ("openmetrics", Format::OpenMetrics),
     ]
     .into_iter()
     .find(|(name, _)| name.eq_ignore_ascii_case(s))
