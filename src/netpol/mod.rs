@@ -249,7 +249,7 @@ mod tests {
 
     fn pol(yaml: &str) -> NetworkPolicy {
         let full = format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n{yaml}");
-        serde_yaml::from_str(&full).unwrap()
+        serde_saphyr::from_str(&full).unwrap()
     }
 
     fn default_deny() -> NetworkPolicy {
@@ -357,7 +357,7 @@ mod tests {
             let dest = db(ip);
             let rule = allow_egress(NS, REL, &dest);
             // The YAML is a complete object that parses back.
-            let back: NetworkPolicy = serde_yaml::from_str(&rule.yaml).unwrap();
+            let back: NetworkPolicy = serde_saphyr::from_str(&rule.yaml).unwrap();
             assert_eq!(back, rule.policy);
             assert!(
                 rule.yaml

@@ -17,7 +17,7 @@ pub struct AllowRule {
 }
 
 pub(crate) fn allow_rule(policy: NetworkPolicy, namespace: &str) -> AllowRule {
-    let yaml = serde_yaml::to_string(&policy).unwrap_or_default();
+    let yaml = serde_saphyr::to_string(&policy).unwrap_or_default();
     let json = serde_json::to_string(&policy).unwrap_or_default();
     AllowRule {
         apply: format!("kubectl apply -n {namespace} -f - <<'EOF'\n{yaml}EOF"),

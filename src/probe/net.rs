@@ -183,11 +183,9 @@ pub(crate) async fn ssl_request_stage(
                 Some(t0),
                 format!("connected, but no answer within {waited}"),
             );
-            let mut c = caps.to_vec();
-            c.push(("waited", waited.clone()));
             r.hit(
                 ids::NET006,
-                &c,
+                &caps,
                 format!(
                     "{} accepted the TCP connection but did not answer the PostgreSQL SSLRequest within {waited}",
                     addr_label(&addr)

@@ -35,8 +35,8 @@ pub(crate) struct Builder {
 
 impl Builder {
     pub(crate) fn add_yaml(&mut self, name: &str, text: &str) -> Result<(), InputError> {
-        let mut v: Value = serde_yaml::from_str(text).map_err(|e| yaml_error(name, &e))?;
-        v.apply_merge().map_err(|e| yaml_error(name, &e))?;
+        // Merge keys (`<<: *anchor`) are expanded while parsing.
+        let v: Value = yaml::from_str(text).map_err(|e| yaml_error(name, &e))?;
         let map = match v {
             Value::Null => Mapping::new(),
             Value::Mapping(m) => m,
@@ -80,19 +80,28 @@ impl Builder {
     }
 }
 
-pub(crate) fn yaml_error(name: &str, e: &serde_yaml::Error) -> InputError {
-    let mut msg = e.to_string();
-    match e.location() {
-        Some(loc) => {
-            // The message ends in " at line L column C"; the location goes in front.
-            if let Some(i) = msg.find(" at line ") {
-                msg.truncate(i);
-            }
-            InputError::new(format!(
-                "{name}:{}:{}: malformed YAML: {msg}",
-                loc.line(),
-                loc.column()
-            ))
+pub(crate) fn yaml_error(name: &str, e: &serde_saphyr::Error) -> InputError {
+    let text = e.to_string();
+    let mut msg = text.lines().next().unwrap_or_default().to_string();
+    // The message names the position as " at line L, column C" (the first one is where
+    // the parser stopped); it goes in front, as compilers print it.
+    let mut pos = e.location().map(|l| (l.line(), l.column()));
+    if let Some(i) = msg.find(" at line ") {
+        let rest = &msg[i + " at line ".len()..];
+        let nums: Vec<u64> = rest
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .take(2)
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        if let [line, column] = nums[..] {
+            pos = Some((line, column));
+        }
+        msg.truncate(i);
+    }
+    match pos {
+        Some((line, column)) => {
+            InputError::new(format!("{name}:{line}:{column}: malformed YAML: {msg}"))
         }
         None => InputError::new(format!("{name}: malformed YAML: {msg}")),
     }
@@ -144,28 +153,20 @@ pub(crate) fn key_str(k: &Value) -> String {
     }
 }
 
-pub(crate) fn untag(v: &Value) -> &Value {
-    match v {
-        Value::Tagged(t) => untag(&t.value),
-        v => v,
-    }
-}
-
 pub(crate) fn kind_of(v: &Value) -> &'static str {
-    match untag(v) {
+    match v {
         Value::Null => "null",
         Value::Bool(_) => "true/false",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
         Value::Sequence(_) => "a list",
         Value::Mapping(_) => "a map",
-        Value::Tagged(_) => "a tagged value",
     }
 }
 
 /// A value in one line, flow style.
 pub(crate) fn show(v: &Value) -> String {
-    match untag(v) {
+    match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
@@ -179,7 +180,6 @@ pub(crate) fn show(v: &Value) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Value::Tagged(_) => "?".into(),
     }
 }
 

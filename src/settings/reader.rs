@@ -115,7 +115,7 @@ impl Reader<'_> {
         if let Some(np) = self.map(root, "", "networkPolicy") {
             self.unknown(np, "networkPolicy", NETPOL_KEYS);
             if let Some(v) = np.get("enabled") {
-                match untag(v) {
+                match v {
                     Value::Bool(b) => enabled = *b,
                     Value::String(s) if s == "true" || s == "false" => enabled = s == "true",
                     Value::Null => {}
@@ -123,7 +123,7 @@ impl Reader<'_> {
                 }
             }
             if let Some(v) = np.get("additionalOutboundPorts") {
-                match untag(v) {
+                match v {
                     Value::Sequence(s) => {
                         for p in s {
                             match port_of(p) {
@@ -191,7 +191,7 @@ impl Reader<'_> {
         prefix: &str,
         key: &str,
     ) -> Option<&'m Mapping> {
-        match m.get(key).map(untag)? {
+        match m.get(key)? {
             Value::Mapping(x) => Some(x),
             Value::Null => None,
             other => {
@@ -205,7 +205,7 @@ impl Reader<'_> {
     /// `b64enc` only takes strings, so an unquoted number or true/false breaks
     /// `helm install`. Reported, and kept as text for the rest of the tool.
     pub(crate) fn text(&mut self, m: &Mapping, prefix: &str, key: &str) -> Option<String> {
-        let v = m.get(key).map(untag)?;
+        let v = m.get(key)?;
         if matches!(v, Value::Number(_) | Value::Bool(_)) {
             self.wrong(
                 &join(prefix, key),
@@ -217,7 +217,7 @@ impl Reader<'_> {
     }
 
     pub(crate) fn string(&mut self, m: &Mapping, prefix: &str, key: &str) -> Option<String> {
-        match m.get(key).map(untag)? {
+        match m.get(key)? {
             Value::String(s) => Some(s.clone()),
             // Helm renders scalars as text; a numeric password or user is fine.
             Value::Number(n) => Some(n.to_string()),
@@ -231,7 +231,7 @@ impl Reader<'_> {
     }
 
     pub(crate) fn port(&mut self, m: &Mapping) -> Option<u16> {
-        let v = m.get("port").map(untag)?;
+        let v = m.get("port")?;
         if matches!(v, Value::Null) {
             return None;
         }
@@ -258,7 +258,7 @@ impl Reader<'_> {
     }
 
     pub(crate) fn count(&mut self, m: &Mapping, prefix: &str, key: &str) -> Option<u64> {
-        let v = m.get(key).map(untag)?;
+        let v = m.get(key)?;
         match v {
             Value::Null => None,
             Value::Number(n) if n.as_u64().is_some() => n.as_u64(),
@@ -271,7 +271,7 @@ impl Reader<'_> {
     }
 
     pub(crate) fn duration(&mut self, m: &Mapping, prefix: &str, key: &str) -> Option<String> {
-        let v = m.get(key).map(untag)?;
+        let v = m.get(key)?;
         let s = match v {
             Value::Null => return None,
             Value::String(s) => s.clone(),
@@ -292,7 +292,7 @@ impl Reader<'_> {
 
     pub(crate) fn key_ref(&mut self, m: &Mapping, prefix: &str, key: &str) -> Option<KeyRef> {
         let path = join(prefix, key);
-        match m.get(key).map(untag)? {
+        match m.get(key)? {
             Value::Null => Some(KeyRef::default()),
             Value::Mapping(r) => {
                 self.unknown(r, &path, REF_KEYS);
@@ -310,7 +310,7 @@ impl Reader<'_> {
 }
 
 pub(crate) fn port_of(v: &Value) -> Option<u16> {
-    let n: i64 = match untag(v) {
+    let n: i64 = match v {
         Value::Number(n) => n
             .as_i64()
             .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))?,

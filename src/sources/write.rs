@@ -213,7 +213,7 @@ pub(crate) fn bundle_files(
     });
     files.push((
         "version.yaml".into(),
-        serde_yaml::to_string(&version)?.into_bytes(),
+        serde_saphyr::to_string(&version)?.into_bytes(),
     ));
 
     let mut analysis = match serde_json::from_str::<serde_json::Value>(report_json) {

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use crate::support::cli::BIN;
+use crate::support::report::ids;
 
 struct Out {
     code: i32,
@@ -53,15 +54,6 @@ fn json_report(args: &[&str]) -> (i32, Value) {
     let o = doctor(&a, None);
     let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", o.stdout));
     (o.code, v)
-}
-
-fn ids(report: &Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
 }
 
 fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {

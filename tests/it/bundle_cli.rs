@@ -15,12 +15,12 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Output};
 
-use base64::Engine as _;
 use dssc_doctor::serve::{self, BundleApi};
 use dssc_doctor::sources::{self, InputKind};
 use serde_json::{json, Value};
 
 use crate::support::cli::{run, serve_api, show, testdata, Served, BIN};
+use crate::support::report::b64;
 const NS: &str = "trendmicro";
 const RELEASE: &str = "deepsecurity-smartcheck";
 
@@ -257,10 +257,6 @@ fn bundle_of_a_served_bundle_round_trips() {
 /// Has a `/` and a `!`, so its URL-encoding differs from it.
 const PW: &str = "Pl4nted-S3cret/Pw!";
 const OLD_PW: &str = "Old-V1-Pl4nted-Pw";
-
-fn b64(b: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(b)
-}
 
 fn url_encoded(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()

@@ -2,10 +2,10 @@
 //! (Secret, pod env and args, Helm release, logs, the report) appears nowhere in the
 //! written bundle; a written bundle reads back into the same evidence and findings.
 
+use crate::support::report::b64;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use base64::Engine as _;
 use dssc_doctor::analysis::build_report;
 use dssc_doctor::analysis::scan::Scanner;
 use dssc_doctor::catalogue::Catalogue;
@@ -16,10 +16,6 @@ use k8s_openapi::api::core::v1::{EnvVar, Secret};
 
 const PW: &str = "S3cr3t-Planted-Pw!";
 const MULTI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/bundles/multi");
-
-fn b64(b: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(b)
-}
 
 /// A Helm 3 release Secret as the API returns it (data.release = base64 of gzip).
 fn release_secret() -> Secret {

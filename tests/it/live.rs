@@ -19,6 +19,7 @@ use dssc_doctor::sources::live::{self, Options};
 use serde_json::Value;
 
 use crate::support::cli::{serve_bin, BIN};
+use crate::support::report::ids;
 
 fn bundle_path(name: &str) -> String {
     format!("{}/testdata/bundles/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -49,15 +50,6 @@ async fn live_json(api: BundleApi, opts: Options) -> Value {
     let v = serde_json::to_value(build_report(&cat, &ev)).unwrap();
     h.shutdown().await;
     v
-}
-
-fn ids(r: &Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
 }
 
 /// Findings with the parts that name where evidence was read from removed.

@@ -133,8 +133,7 @@ async fn diagnose(files: Vec<(String, Vec<u8>)>, extra: &[&str]) -> (i32, Value)
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    std::fs::write(&kc, h.kubeconfig()).unwrap();
+    let kc = crate::support::cli::kubeconfig_in(&h, dir.path());
     let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(BIN)
@@ -333,8 +332,7 @@ async fn probe_without_host_and_nothing_to_discover_is_a_usage_error() {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    std::fs::write(&kc, h.kubeconfig()).unwrap();
+    let kc = crate::support::cli::kubeconfig_in(&h, dir.path());
     let out = tokio::task::spawn_blocking(move || {
         Command::new(BIN)
             .arg("--kubeconfig")

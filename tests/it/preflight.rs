@@ -351,8 +351,7 @@ fn values(dir: &Path, host: &str, chart_policies: bool) -> PathBuf {
 /// Runs the binary against `h` with these values (blocking: the server keeps serving
 /// on the other runtime threads).
 fn preflight(h: &ServerHandle, dir: &Path, values: &Path, extra: &[&str]) -> Out {
-    let kc = dir.join("kubeconfig");
-    std::fs::write(&kc, h.kubeconfig()).unwrap();
+    let kc = crate::support::cli::kubeconfig_in(h, dir);
     let mut args = vec![
         "preflight",
         "-f",

@@ -373,18 +373,26 @@ async fn delay_proxy_is_lat001_with_p50_near_the_delay() {
         p50_ms: 25.0,
         p95_ms: 5000.0,
     };
-    let r = probe::run(&c).await;
-    let h = hit(&r, "LAT001");
-    assert!(cap(h, "measured").contains("SELECT 1 p50"), "{h:?}");
-    let lat = r.latency.as_ref().unwrap();
-    // 20 ms each way: one round trip is 40 ms (plus scheduling noise when the
-    // machine is busy with the other tests; the bench measures accuracy).
+    // 20 ms each way: one round trip is 40 ms, plus scheduling noise when the machine
+    // is busy (the bench measures accuracy). Noise only ever adds time, so a run above
+    // the band is measured again (at most three runs); one below it is a failure.
+    let mut p50s = Vec::new();
+    for _ in 0..3 {
+        let r = probe::run(&c).await;
+        let h = hit(&r, "LAT001");
+        assert!(cap(h, "measured").contains("SELECT 1 p50"), "{h:?}");
+        hit(&r, "DB006");
+        let p50 = r.latency.as_ref().unwrap().select1.p50_ms;
+        assert!(p50 >= 40.0, "p50 {p50} below the proxy's delay");
+        p50s.push(p50);
+        if p50 < 55.0 {
+            break;
+        }
+    }
     assert!(
-        (40.0..55.0).contains(&lat.select1.p50_ms),
-        "p50 {}",
-        lat.select1.p50_ms
+        p50s.iter().any(|p| (40.0..55.0).contains(p)),
+        "p50 of each run: {p50s:?}"
     );
-    hit(&r, "DB006");
 }
 
 // ---- the binary ----

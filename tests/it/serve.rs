@@ -125,7 +125,7 @@ fn small_bundle(root: &Path) {
             ],
         ),
     );
-    let b64 = base64_encode(SECRET_VALUE.as_bytes());
+    let b64 = crate::support::report::b64(SECRET_VALUE.as_bytes());
     write_json(
         root,
         "cluster-resources/secrets/trendmicro.json",
@@ -205,11 +205,6 @@ fn small_bundle(root: &Path) {
     );
     write(root, &format!("{logs}/metrics-0/metrics.log"), "m\n");
     write(root, &format!("{logs}/metrics-0/sidecar.log"), "s\n");
-}
-
-fn base64_encode(b: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(b)
 }
 
 struct Served {
@@ -442,7 +437,10 @@ async fn get_and_list() {
         let r = get(a, &target).await;
         assert_eq!(r.status, 200);
         let t = r.text();
-        assert!(!t.contains(SECRET_VALUE) && !t.contains(&base64_encode(SECRET_VALUE.as_bytes())));
+        assert!(
+            !t.contains(SECRET_VALUE)
+                && !t.contains(&crate::support::report::b64(SECRET_VALUE.as_bytes()))
+        );
         assert!(t.contains("password") && t.contains("***HIDDEN***"), "{t}");
     }
     s.handle.shutdown().await;
@@ -993,8 +991,7 @@ async fn kubectl_fidelity() {
     }
     let s = small().await;
     let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    std::fs::write(&kc, s.handle.kubeconfig()).unwrap();
+    let kc = crate::support::cli::kubeconfig_in(&s.handle, dir.path());
     let cache = dir.path().join("cache");
     let run = move |args: Vec<String>| {
         let (kc, cache) = (kc.clone(), cache.clone());
@@ -1135,8 +1132,7 @@ async fn kubectl_on_troubleshoot_bundle() {
     };
     let h = serve_dir(&external, Duration::ZERO).await;
     let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    std::fs::write(&kc, h.kubeconfig()).unwrap();
+    let kc = crate::support::cli::kubeconfig_in(&h, dir.path());
     let cache = dir.path().join("cache");
     let out = tokio::task::spawn_blocking(move || {
         let pods = kubectl(&kc, &cache, &["get", "pods", "-n", "velero"]);
