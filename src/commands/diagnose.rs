@@ -5,18 +5,23 @@ use crate::analysis::{self, scan::Scanner};
 use crate::catalogue::Catalogue;
 use crate::cli::{Global, ValuesArgs};
 use crate::model::evidence::Evidence;
+use crate::report::Report;
 
 pub fn run(g: &Global, v: &ValuesArgs, cat: &Catalogue) -> anyhow::Result<i32> {
-    let rt = super::runtime()?;
-    let ev = rt.block_on(collect_live(g, v, cat, false))?;
-    let probe = if g.probe.no_probe {
-        None
-    } else {
-        probe_config(g, &ev).map(|cfg| rt.block_on(crate::probe::run(&cfg)))
-    };
-    let report = analysis::build_report_with_probe(cat, &ev, probe.as_ref());
+    let report = super::runtime()?.block_on(diagnose(g, v, cat))?;
     super::emit(&report.render(g.format()))?;
     Ok(report.exit_code())
+}
+
+/// One diagnosis of the live install, probe included: the report (also what `--push`
+/// and `exporter` turn into metrics).
+pub async fn diagnose(g: &Global, v: &ValuesArgs, cat: &Catalogue) -> anyhow::Result<Report> {
+    let ev = collect_live(g, v, cat, false).await?;
+    let probe = match probe_config(g, &ev).filter(|_| !g.probe.no_probe) {
+        Some(cfg) => Some(crate::probe::run(&cfg).await),
+        None => None,
+    };
+    Ok(analysis::build_report_with_probe(cat, &ev, probe.as_ref()))
 }
 
 /// Reads the live install into evidence; settings from `--values` take precedence.

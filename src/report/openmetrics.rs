@@ -46,6 +46,9 @@ pub struct RunMeta {
     pub duration: Option<Duration>,
     /// When the last diagnosis that completed finished (Unix seconds).
     pub last_success: Option<f64>,
+    /// The latest diagnosis could not run: `dssc_doctor_up` is 0 and the other series
+    /// are those of the report (the last one that ran).
+    pub failing: bool,
 }
 
 /// The metric families, in the order they are written.
@@ -149,7 +152,7 @@ impl Report {
         w.gauge(
             names::UP,
             "1 when the diagnosis ran to the end, 0 when it could not run (the other series are then those of the last run that did).",
-            vec![(vec![], 1.0)],
+            vec![(vec![], if run.failing { 0.0 } else { 1.0 })],
         );
         w.gauge(
             names::BUILD,
@@ -435,6 +438,7 @@ mod tests {
             cluster: Some("prod/eu".into()),
             duration: Some(Duration::from_millis(1500)),
             last_success: Some(1_700_000_000.0),
+            failing: false,
         };
         let m = report().metrics(&run, Exposition::OpenMetrics);
         let base = r#"cluster="prod/eu",namespace="trend\"micro",release="dssc""#;
@@ -490,6 +494,7 @@ mod tests {
             cluster: Some("c".into()),
             duration: Some(Duration::from_secs(2)),
             last_success: None,
+            failing: true,
         };
         let m = failure_metrics(&run, Some("ns"), None, Exposition::Text);
         assert!(

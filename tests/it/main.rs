@@ -1,6 +1,7 @@
 //! The integration tests, one binary with a module per area: the binary on bundles and
 //! logs (`analyze`), live collection against the bundle server (`live`, `bundle_cli`),
-//! bundle writing (`bundle_write`), the database probe against real PostgreSQL
+//! bundle writing (`bundle_write`), metrics into Prometheus and batch analysis
+//! (`fleet`), the database probe against real PostgreSQL
 //! (`probe`, `live_probe`), `preflight`, the API server (`serve`) and the man pages and
 //! completions (`man`). Shared scaffolding lives in `tests/support`.
 
@@ -10,6 +11,7 @@ mod support;
 mod analyze;
 mod bundle_cli;
 mod bundle_write;
+mod fleet;
 mod live;
 mod live_probe;
 mod man;
