@@ -415,3 +415,33 @@ fn analyze_several_bundles_reports_each_a_summary_and_the_worst_exit() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
 }
+
+#[test]
+fn readme_alert_rules_pass_promtool() {
+    if !prom::require(prom::PROMTOOL) {
+        return;
+    }
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let rules = readme
+        .split("Example alert rules")
+        .nth(1)
+        .and_then(|r| r.split("```yaml\n").nth(1))
+        .and_then(|r| r.split("```").next())
+        .expect("the README's example alert rules");
+    for name in [
+        "dssc_doctor_finding",
+        "dssc_doctor_last_success_timestamp_seconds",
+    ] {
+        assert!(rules.contains(name), "{rules}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("rules.yml");
+    std::fs::write(&f, rules).unwrap();
+    let out = Command::new(prom::PROMTOOL)
+        .args(["check", "rules"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+}
