@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::support::cli::{serve_bin, show, testdata, ServeProcess, BIN};
 use crate::support::delay::{closed_port, silent_listener};
+use crate::support::pg::{self, PgOptions, MASTER};
 use crate::support::prom::{self, eventually, get_json, http, query, Daemon};
 
 const CLUSTER: &str = "prod/eu-1";
@@ -316,21 +317,7 @@ fn openmetrics_passes_promtool_and_has_one_line_per_series() {
             let (series, _) = l.rsplit_once(' ').unwrap();
             assert!(seen.insert(series.to_string()), "{series} twice:\n{body}");
         }
-        let mut check = Command::new(prom::PROMTOOL)
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        check
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(body.as_bytes())
-            .unwrap();
-        let res = check.wait_with_output().unwrap();
+        let res = promtool_check(&body);
         assert!(res.status.success(), "{bundle}: {}\n{body}", show(&res));
         if bundle == "multi" {
             let ids: BTreeSet<&str> = body
@@ -341,6 +328,65 @@ fn openmetrics_passes_promtool_and_has_one_line_per_series() {
             assert!(ids.len() > 1, "{body}");
         }
     }
+}
+
+/// promtool's verdict on `body`.
+fn promtool_check(body: &str) -> Output {
+    use std::io::Write;
+    let mut check = Command::new(prom::PROMTOOL)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    check.wait_with_output().unwrap()
+}
+
+#[test]
+fn probe_stages_and_latency_quantiles_pass_promtool() {
+    if !(prom::require(prom::PROMTOOL) && pg::available()) {
+        return;
+    }
+    // A real PostgreSQL without TLS: every stage runs, TLS is reported, latency sampled.
+    let srv = pg::start(&PgOptions::default());
+    let out = Command::new(BIN)
+        .env("PGPASSWORD", MASTER.1)
+        .args(["probe", "--host", "127.0.0.1", "--port"])
+        .arg(srv.port.to_string())
+        .args(["--user", MASTER.0, "--sslmode", "disable", "--samples", "5"])
+        .args(["-o", "openmetrics"])
+        .output()
+        .unwrap();
+    let body = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(body.ends_with("\n# EOF\n"), "{}", show(&out));
+    for want in [
+        "# TYPE dssc_doctor_probe_latency_seconds summary\n",
+        "\ndssc_doctor_probe_stage{stage=\"tcp\",result=\"pass\"} 1\n",
+        "\ndssc_doctor_probe_ok 1\n",
+        "\ndssc_doctor_probe_stage_duration_seconds{stage=\"tcp\"} ",
+    ] {
+        assert!(body.contains(want), "{want}:\n{body}");
+    }
+    for q in ["0", "0.5", "0.95", "0.99", "1"] {
+        let l = format!("op=\"select1\",quantile=\"{q}\"}} ");
+        assert!(body.contains(&l), "{l}:\n{body}");
+    }
+    let count = body
+        .lines()
+        .find(|l| {
+            l.starts_with("dssc_doctor_probe_latency_seconds_count{") && l.contains("select1")
+        })
+        .expect("the select1 sample count");
+    assert!(count.ends_with(" 5"), "{count}");
+    let res = promtool_check(&body);
+    assert!(res.status.success(), "{}\n{body}", show(&res));
 }
 
 #[test]
