@@ -1,7 +1,7 @@
 //! The HTTP endpoint a Prometheus scrapes: `GET /metrics` (OpenMetrics when the
 //! scraper's Accept header asks for it, else the 0.0.4 text format) and `GET /healthz`
-//! (200 while the process serves). Read-only: other methods are 405. Each connection
-//! has a header-read timeout and an overall deadline.
+//! (200 while the process serves). Read-only: other methods are 405. At most 64
+//! connections at once, each with a header-read timeout and an overall deadline.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -21,13 +21,22 @@ use crate::report::openmetrics::Exposition;
 /// What `/metrics` serves, rendered in the format asked for.
 pub type Metrics = Arc<dyn Fn(Exposition) -> String + Send + Sync>;
 
+/// Connections served at once; more are closed on arrival.
+const MAX_CONNECTIONS: usize = 64;
+
 /// Accepts connections until aborted.
 pub async fn serve(listener: TcpListener, metrics: Metrics) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    drop(stream);
+                    continue;
+                };
                 let metrics = metrics.clone();
                 tokio::spawn(async move {
+                    let _slot = slot;
                     let svc = service_fn(move |req: Request<Incoming>| {
                         let metrics = metrics.clone();
                         async move { Ok::<_, Infallible>(respond(&*metrics, &req)) }

@@ -294,6 +294,10 @@ fn exporter_is_healthy_before_the_first_diagnosis_ends() {
     assert_eq!(status, 405);
     let (status, _, _) = http("GET", exp.addr, "/nothing", &[], "");
     assert_eq!(status, 404);
+    // Kubernetes stopping the pod: SIGTERM ends it at once, even mid-diagnosis.
+    let mut exp = exp;
+    let st = exp.terminate().expect("the exporter ends on SIGTERM");
+    assert_eq!(st.code(), Some(0), "{}", exp.log.lock().unwrap());
 }
 
 #[test]

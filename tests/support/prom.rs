@@ -82,6 +82,21 @@ impl Daemon {
         }
     }
 
+    /// SIGTERM, then the exit status (at most 10 s later).
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let pid = libc::pid_t::try_from(self.child.id()).ok()?;
+        // SAFETY: signalling a child this struct owns and has not reaped.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
