@@ -467,6 +467,35 @@ fn analyze_several_bundles_reports_each_a_summary_and_the_worst_exit() {
 }
 
 #[test]
+fn what_could_not_be_read_is_a_series() {
+    if !prom::require(prom::PROMTOOL) {
+        return;
+    }
+    let s = serve_bin(
+        testdata("tls001").to_str().unwrap(),
+        &["--forbid", "secrets"],
+    );
+    let out = doctor(
+        &s.kubeconfig,
+        &["-o", "openmetrics", "--cluster-name", CLUSTER],
+    );
+    let body = String::from_utf8_lossy(&out.stdout).into_owned();
+    let unreadable: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("dssc_doctor_unreadable{"))
+        .collect();
+    assert!(
+        unreadable
+            .iter()
+            .any(|l| l.contains("secrets") && l.ends_with("} 1")),
+        "{body}"
+    );
+    assert!(body.contains("id=\"DOC001\""), "{body}");
+    let res = promtool_check(&body);
+    assert!(res.status.success(), "{}\n{body}", show(&res));
+}
+
+#[test]
 fn readme_alert_rules_pass_promtool() {
     if !prom::require(prom::PROMTOOL) {
         return;
