@@ -49,6 +49,7 @@ pub fn run(g: &Global, f: &FleetArgs, a: &ExporterArgs, cat: &Catalogue) -> anyh
             .await
             .map_err(|e| InputError::new(format!("cannot listen on {}: {e}", a.listen)))?;
         let addr = listener.local_addr()?;
+        let stop = stop_signal();
         eprintln!("exporter listening on {addr} (/metrics, /healthz)");
         let state = Arc::new(Mutex::new(State {
             report: None,
@@ -65,7 +66,6 @@ pub fn run(g: &Global, f: &FleetArgs, a: &ExporterArgs, cat: &Catalogue) -> anyh
         };
         let server = tokio::spawn(crate::export::server::serve(listener, Arc::new(metrics)));
         let values = ValuesArgs::default();
-        let stop = stop_signal();
         tokio::pin!(stop);
         loop {
             let start = Instant::now();
@@ -121,18 +121,20 @@ fn jitter(interval: Duration) -> Duration {
     interval.mul_f64((r % 1000) as f64 / 10_000.0)
 }
 
-/// SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
-async fn stop_signal() {
+/// SIGTERM (Kubernetes stopping the pod) or Ctrl-C. The SIGTERM handler is installed
+/// at the call, so a signal that arrives before the future is first polled still counts.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
             tokio::select! {
                 _ = term.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
