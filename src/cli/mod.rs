@@ -9,10 +9,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::report::Format;
 
 mod duration;
+mod fleet;
 mod preflight;
 mod probe;
 
 pub use duration::{parse_duration, parse_timeout};
+pub use fleet::{ExporterArgs, FleetArgs};
 pub use preflight::PreflightArgs;
 pub use probe::{LatencyArgs, ProbeArgs, SslModeArg};
 
@@ -42,13 +44,15 @@ pub struct Cli {
     pub global: Global,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Output format: text, json, markdown or junit (for `bundle`: the file to write).
+    /// Output format: text, json, markdown, junit or openmetrics (for `bundle`: the file to write).
     #[arg(short = 'o', long, default_value = "text", global = true, value_parser = parse_output, value_name = "FORMAT")]
     pub output: Output,
     /// When to colour text output (NO_COLOR, when set and not empty, means never).
@@ -147,7 +151,7 @@ fn parse_output(s: &str) -> Result<Output, String> {
         return Ok(Output::File(PathBuf::from(s)));
     }
     Err(format!(
-        "unknown output format {s:?}: use text, json, markdown or junit (or, for bundle, a FILE.tar.gz)"
+        "unknown output format {s:?}: use text, json, markdown, junit or openmetrics (or, for bundle, a FILE.tar.gz)"
     ))
 }
 
@@ -158,6 +162,7 @@ fn parse_format(s: &str) -> Option<Format> {
         ("json", Format::Json),
         ("markdown", Format::Markdown),
         ("junit", Format::Junit),
+        ("openmetrics", Format::OpenMetrics),
     ]
     .into_iter()
     .find(|(name, _)| name.eq_ignore_ascii_case(s))
@@ -203,6 +208,9 @@ pub enum Command {
     /// Before `helm install`: check overrides.yaml, the cluster (namespace, CA
     /// ConfigMap/Secret, NetworkPolicies) and the database as the pods will see them.
     Preflight(PreflightArgs),
+    /// Re-diagnose the live install on an interval and serve the metrics on /metrics
+    /// (and /healthz), for a Prometheus that scrapes.
+    Exporter(ExporterArgs),
 }
 
 /// The overrides.yaml the install used (or is meant to use): its DB settings take
@@ -229,9 +237,14 @@ pub struct BundleArgs {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// A support-bundle directory, a .tar.gz of one, a log file, or - for stdin.
-    #[arg(value_name = "PATH")]
-    pub path: PathBuf,
+    /// A support-bundle directory, a .tar.gz of one, a log file, or - for stdin. Several
+    /// are analysed in parallel: one report each and a summary table (-o json: one
+    /// object per line); the exit status is the worst.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Paths analysed at once (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
     /// For a log file or stdin: the container it came from (limits the rules to those
     /// for that container; default: all rules).
     #[arg(short = 'c', long)]

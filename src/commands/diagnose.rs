@@ -6,7 +6,7 @@ use crate::catalogue::Catalogue;
 use crate::cli::{Global, ValuesArgs};
 use crate::model::error::InputError;
 use crate::model::evidence::Evidence;
-use crate::report::Format;
+use crate::report::{Format, Report};
 use crate::sources::cluster_error::ClusterError;
 
 pub fn run(g: &Global, v: &ValuesArgs, cat: &Catalogue) -> anyhow::Result<i32> {
@@ -16,15 +16,9 @@ pub fn run(g: &Global, v: &ValuesArgs, cat: &Catalogue) -> anyhow::Result<i32> {
             .block_on(super::watch::run(g, v, cat))
             .map_err(|e| json_error(g, e));
     }
-    let ev = rt
-        .block_on(collect_live(g, v, cat, false))
+    let report = rt
+        .block_on(diagnose(g, v, cat))
         .map_err(|e| json_error(g, e))?;
-    let probe = if g.probe.no_probe {
-        None
-    } else {
-        probe_config(g, &ev).map(|cfg| rt.block_on(crate::probe::run(&cfg)))
-    };
-    let report = analysis::build_report_with_probe(cat, &ev, probe.as_ref());
     super::emit(&report.render(g.format()))?;
     Ok(report.exit_code())
 }
@@ -48,6 +42,17 @@ pub fn json_error(g: &Global, e: anyhow::Error) -> anyhow::Error {
         ));
     }
     InputError::new(c.message.clone()).into()
+}
+
+/// One diagnosis of the live install, probe included: the report (also what `--push`
+/// and `exporter` turn into metrics).
+pub async fn diagnose(g: &Global, v: &ValuesArgs, cat: &Catalogue) -> anyhow::Result<Report> {
+    let ev = collect_live(g, v, cat, false).await?;
+    let probe = match probe_config(g, &ev).filter(|_| !g.probe.no_probe) {
+        Some(cfg) => Some(crate::probe::run(&cfg).await),
+        None => None,
+    };
+    Ok(analysis::build_report_with_probe(cat, &ev, probe.as_ref()))
 }
 
 /// Reads the live install into evidence; settings from `--values` take precedence.

@@ -14,8 +14,10 @@ pub mod analyze;
 pub mod bundle;
 pub mod catalogue;
 pub mod diagnose;
+pub mod exporter;
 pub mod preflight;
 pub mod probe;
+pub mod push;
 pub mod serve;
 pub mod watch;
 
@@ -26,6 +28,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         return input_err(
             "--values/--set before a subcommand apply to the live diagnosis only; put them after `bundle` or `preflight`",
         );
+    }
+    if cli.command.is_some() && cli.fleet.push.is_some() {
+        return input_err("--push applies to the live diagnosis only (no subcommand)");
     }
     let cat =
         Catalogue::load(&cli.global.checks_dirs).map_err(|e| InputError::new(e.to_string()))?;
@@ -49,7 +54,11 @@ fn dispatch(cli: &Cli, g: &Global, cat: &Catalogue) -> anyhow::Result<i32> {
         }
         Some(Command::Explain { id }) => catalogue::explain(cat, id),
         Some(Command::Bundle(b)) => bundle::run(g, b, cat),
+        None if cli.fleet.push.is_some() || g.format() == Format::OpenMetrics => {
+            push::run(g, &cli.values, &cli.fleet, cat)
+        }
         None => diagnose::run(g, &cli.values, cat),
+        Some(Command::Exporter(a)) => exporter::run(g, &cli.fleet, a, cat),
         Some(Command::Probe(p)) => probe::run(g, p, cat),
         Some(Command::Preflight(p)) => preflight::run(g, p, cat),
     }
