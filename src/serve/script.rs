@@ -90,7 +90,7 @@ const MAX_TOTAL: Duration = Duration::from_secs(3600);
 pub fn load_script(path: &Path) -> anyhow::Result<Timed> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| InputError::new(format!("--script {}: {e}", path.display())))?;
-    let s: Script = serde_yaml::from_str(&text)
+    let s: Script = serde_saphyr::from_str(&text)
         .map_err(|e| InputError::new(format!("--script {}: {e}", path.display())))?;
     let mut total = Duration::ZERO;
     let mut steps = Vec::new();
