@@ -28,6 +28,9 @@ _kubectl__dssc_doctor() {
             kubectl__dssc_doctor,explain)
                 cmd="kubectl__dssc_doctor__subcmd__explain"
                 ;;
+            kubectl__dssc_doctor,exporter)
+                cmd="kubectl__dssc_doctor__subcmd__exporter"
+                ;;
             kubectl__dssc_doctor,help)
                 cmd="kubectl__dssc_doctor__subcmd__help"
                 ;;
@@ -52,6 +55,9 @@ _kubectl__dssc_doctor() {
             kubectl__dssc_doctor__subcmd__help,explain)
                 cmd="kubectl__dssc_doctor__subcmd__help__subcmd__explain"
                 ;;
+            kubectl__dssc_doctor__subcmd__help,exporter)
+                cmd="kubectl__dssc_doctor__subcmd__help__subcmd__exporter"
+                ;;
             kubectl__dssc_doctor__subcmd__help,help)
                 cmd="kubectl__dssc_doctor__subcmd__help__subcmd__help"
                 ;;
@@ -71,7 +77,7 @@ _kubectl__dssc_doctor() {
 
     case "${cmd}" in
         kubectl__dssc_doctor)
-            opts="-o -n -f -h -V --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --probe-samples --probe-timeout --values --set --help --version analyze checks explain bundle serve probe preflight help"
+            opts="-o -n -w -f -h -V --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --probe-samples --probe-timeout --watch --settle --watch-timeout --values --set --push --cluster-name --help --version analyze checks explain bundle serve probe preflight exporter help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -102,10 +108,6 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --release)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-input-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -141,6 +143,14 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --settle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --values)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -153,6 +163,14 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --push)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -161,12 +179,20 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__analyze)
-            opts="-c -o -n -h --container --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-j -c -o -n -h --jobs --container --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --container)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -203,10 +229,6 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --max-input-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -231,6 +253,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cluster-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -239,7 +265,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__bundle)
-            opts="-f -o -n -h --values --set --dir --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-f -o -n -h --values --set --dir --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,10 +315,6 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --max-input-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -314,6 +336,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -325,7 +351,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__checks)
-            opts="-o -n -h --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-o -n -h --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -359,10 +385,6 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --max-input-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -384,6 +406,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -395,7 +421,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__explain)
-            opts="-o -n -h --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-o -n -h --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -429,7 +455,81 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --max-input-size)
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__dssc_doctor__subcmd__exporter)
+            opts="-o -n -h --listen --interval --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --checks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --release)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -457,6 +557,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cluster-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -465,7 +569,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__help)
-            opts="analyze checks explain bundle serve probe preflight help"
+            opts="analyze checks explain bundle serve probe preflight exporter help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,6 +625,20 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__help__subcmd__explain)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__dssc_doctor__subcmd__help__subcmd__exporter)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -591,7 +709,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__preflight)
-            opts="-f -o -n -h --values --set --offline --samples --max-p50-ms --max-p95-ms --supported-versions --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-f -o -n -h --values --set --offline --samples --max-p50-ms --max-p95-ms --supported-versions --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -653,10 +771,6 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --max-input-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -681,6 +795,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cluster-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -689,7 +807,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__probe)
-            opts="-o -n -h --host --port --user --database --sslmode --ca-file --password-stdin --connect-timeout --samples --max-p50-ms --max-p95-ms --services --max-open-connections --supported-versions --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-o -n -h --host --port --user --database --sslmode --ca-file --password-stdin --connect-timeout --samples --max-p50-ms --max-p95-ms --services --max-open-connections --supported-versions --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -775,10 +893,6 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --max-input-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -803,6 +917,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cluster-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -811,7 +929,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__serve)
-            opts="-o -n -h --port --address --latency --kubeconfig-out --forbid --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-o -n -h --port --address --latency --kubeconfig-out --forbid --token --kubelet-unreachable --access-log --script --bookmark-interval --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,6 +952,22 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --forbid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --access-log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bookmark-interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -865,10 +999,6 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --max-input-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -890,6 +1020,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

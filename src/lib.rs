@@ -3,13 +3,14 @@
 //! Layers point one way: `main` → [`cli`] (every clap type) → [`commands`] (one module
 //! per subcommand, the one async runtime, output) → the engine ([`preflight`],
 //! [`serve`], [`sources`], [`analysis`], [`probe`], [`netpol`], [`settings`],
-//! [`report`]) → the model ([`model`], [`catalogue`], [`redact`]). Nothing below
+//! [`report`], [`export`]) → the model ([`model`], [`catalogue`], [`redact`]). Nothing below
 //! `commands` knows the command line: engine entry points take plain option structs.
 
 pub mod analysis;
 pub mod catalogue;
 pub mod cli;
 pub mod commands;
+pub mod export;
 pub mod model;
 pub mod netpol;
 pub mod preflight;

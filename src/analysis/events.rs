@@ -51,23 +51,7 @@ pub(crate) fn event_hits(
                         .map(|v| (n.to_string(), v.as_str().to_string()))
                 })
                 .collect();
-            let count = e
-                .series
-                .as_ref()
-                .and_then(|s| s.count)
-                .or(e.count)
-                .unwrap_or(1)
-                .max(1) as u64;
-            let first = e
-                .first_timestamp
-                .as_ref()
-                .map(|t| t.0.to_string())
-                .or_else(|| e.event_time.as_ref().map(|t| t.0.to_string()));
-            let last = e
-                .last_timestamp
-                .as_ref()
-                .map(|t| t.0.to_string())
-                .or_else(|| first.clone());
+            let (count, first, last) = occurrences(e);
             set.add(Hit {
                 rule: ri,
                 captures,
@@ -90,5 +74,52 @@ pub(crate) fn event_hits(
             });
             break;
         }
+    }
+}
+
+/// How often and when an event was seen, as `kubectl describe` counts it: the first
+/// time is `eventTime` (events.k8s.io/v1) else `firstTimestamp`; with a `series` the
+/// count and last time are the series' (`count`/`lastTimestamp`, which events.k8s.io
+/// calls `deprecatedCount`/`deprecatedLastTimestamp`, otherwise).
+pub(crate) fn occurrences(e: &Event) -> (u64, Option<String>, Option<String>) {
+    let first = e
+        .event_time
+        .as_ref()
+        .map(|t| t.0.to_string())
+        .or_else(|| e.first_timestamp.as_ref().map(|t| t.0.to_string()));
+    let (count, last) = match &e.series {
+        Some(s) => (
+            s.count.or(e.count),
+            s.last_observed_time
+                .as_ref()
+                .map(|t| t.0.to_string())
+                .or_else(|| e.last_timestamp.as_ref().map(|t| t.0.to_string())),
+        ),
+        None => (e.count, e.last_timestamp.as_ref().map(|t| t.0.to_string())),
+    };
+    let count = count.unwrap_or(1).max(1) as u64;
+    (count, first.clone(), last.or(first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An events.k8s.io/v1 event (eventTime + series) as core/v1 shows it: counted and
+    /// timed by its series, as `kubectl describe` prints "x11 over 7m".
+    #[test]
+    fn series_gives_count_and_last_seen() {
+        let e: Event = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "e", "namespace": "ns"},
+            "involvedObject": {"kind": "Pod", "name": "p"},
+            "eventTime": "2026-12-01T10:00:00.000000Z",
+            "series": {"count": 11, "lastObservedTime": "2026-12-01T10:07:00.000000Z"},
+            "count": 1, "lastTimestamp": null,
+        }))
+        .unwrap();
+        let (count, first, last) = occurrences(&e);
+        assert_eq!(count, 11);
+        assert!(first.unwrap().contains("10:00:00"));
+        assert!(last.unwrap().contains("10:07:00"));
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use crate::catalogue::Severity;
+use crate::model::evidence::{Log, LogScan};
 use crate::model::findings::{self, FindingSet, Hit, Origin, Subject};
 
 pub(crate) fn add(cx: &Context, set: &mut FindingSet) {
@@ -16,6 +17,9 @@ pub(crate) fn add(cx: &Context, set: &mut FindingSet) {
         .cloned()
         .collect();
     for log in &ev.logs {
+        if log.previous && same_as_current(&ev.logs, log) {
+            continue;
+        }
         let (ns, pod) = (
             log.namespace.clone().unwrap_or_default(),
             log.pod.clone().unwrap_or_default(),
@@ -27,17 +31,12 @@ pub(crate) fn add(cx: &Context, set: &mut FindingSet) {
             .get(&(ns.clone(), pod.clone()))
             .cloned()
             .unwrap_or_default();
-        let seen_on = match (&log.pod, &log.container) {
-            (Some(p), Some(c)) => format!(
-                "{}{p}/{c}{}",
-                if ns.is_empty() {
-                    String::new()
-                } else {
-                    format!("{ns}/")
-                },
-                if log.previous { " (previous)" } else { "" }
-            ),
-            _ => log.origin.clone(),
+        // A container's logs are evidence about its pod: the current and previous
+        // instance count as instances on one pod, not as two subjects.
+        let seen_on = match &log.pod {
+            Some(p) if ns.is_empty() => p.clone(),
+            Some(p) => format!("{ns}/{p}"),
+            None => log.origin.clone(),
         };
         for h in &log.scan.hits {
             set.add(Hit {
@@ -59,4 +58,47 @@ pub(crate) fn add(cx: &Context, set: &mut FindingSet) {
             });
         }
     }
+}
+
+/// Whether a previous log is the same instance as the current log of its container
+/// (the same bytes: the kubelet serves the last terminated instance for both while the
+/// container waits), so it is counted once.
+pub(crate) fn same_as_current(logs: &[Log], prev: &Log) -> bool {
+    logs.iter().any(|l| {
+        !l.previous
+            && l.namespace == prev.namespace
+            && l.pod == prev.pod
+            && l.container == prev.container
+            && same_scan(&l.scan, &prev.scan)
+            && match (&l.raw, &prev.raw) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    })
+}
+
+fn same_scan(a: &LogScan, b: &LogScan) -> bool {
+    a.bytes == b.bytes
+        && a.lines == b.lines
+        && a.binary == b.binary
+        && a.hits.len() == b.hits.len()
+        && a.hits.iter().zip(&b.hits).all(|(x, y)| {
+            (
+                x.rule,
+                &x.text,
+                x.count,
+                x.first_line,
+                x.last_line,
+                &x.first_ts,
+                &x.last_ts,
+            ) == (
+                y.rule,
+                &y.text,
+                y.count,
+                y.first_line,
+                y.last_line,
+                &y.first_ts,
+                &y.last_ts,
+            )
+        })
 }

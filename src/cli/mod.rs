@@ -9,11 +9,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::report::Format;
 
 mod duration;
+mod fleet;
 mod preflight;
 mod probe;
 mod ranges;
 
 pub use duration::{parse_duration, parse_timeout};
+pub use fleet::{ExporterArgs, FleetArgs};
 pub use preflight::PreflightArgs;
 pub use probe::{LatencyArgs, ProbeArgs, SslModeArg};
 
@@ -43,13 +45,15 @@ pub struct Cli {
     pub global: Global,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Output format: text, json, markdown or junit (for `bundle`: the file to write).
+    /// Output format: text, json, markdown, junit or openmetrics (for `bundle`: the file to write).
     #[arg(short = 'o', long, default_value = "text", global = true, value_parser = parse_output, value_name = "FORMAT")]
     pub output: Output,
     /// When to colour text output (NO_COLOR, when set and not empty, means never).
@@ -75,6 +79,25 @@ pub struct Global {
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub probe: ProbeFlags,
+    #[command(flatten)]
+    pub watch: WatchFlags,
+}
+
+/// `--watch`: follow the install as it comes up (the live diagnosis only).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Watch")]
+pub struct WatchFlags {
+    /// Watch the namespace's pods and events and print each finding as its evidence
+    /// appears; exit 0 once every Smart Check pod is Ready, 3 once a root cause has held
+    /// for --settle with no pod progressing (or at --watch-timeout).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// How long a root cause must hold, with no pod progressing, before --watch gives up.
+    #[arg(long, default_value = "60s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub settle: std::time::Duration,
+    /// The longest --watch runs.
+    #[arg(long, default_value = "30m", value_parser = parse_timeout, value_name = "DURATION")]
+    pub watch_timeout: std::time::Duration,
 }
 
 /// The database probe a diagnosis runs with the discovered settings (from this
@@ -133,7 +156,7 @@ fn parse_output(s: &str) -> Result<Output, String> {
         return Ok(Output::File(PathBuf::from(s)));
     }
     Err(format!(
-        "unknown output format {s:?}: use text, json, markdown or junit (or, for bundle, a FILE.tar.gz)"
+        "unknown output format {s:?}: use text, json, markdown, junit or openmetrics (or, for bundle, a FILE.tar.gz)"
     ))
 }
 
@@ -144,6 +167,7 @@ fn parse_format(s: &str) -> Option<Format> {
         ("json", Format::Json),
         ("markdown", Format::Markdown),
         ("junit", Format::Junit),
+        ("openmetrics", Format::OpenMetrics),
     ]
     .into_iter()
     .find(|(name, _)| name.eq_ignore_ascii_case(s))
@@ -189,6 +213,9 @@ pub enum Command {
     /// Before `helm install`: check overrides.yaml, the cluster (namespace, CA
     /// ConfigMap/Secret, NetworkPolicies) and the database as the pods will see them.
     Preflight(PreflightArgs),
+    /// Re-diagnose the live install on an interval and serve the metrics on /metrics
+    /// (and /healthz), for a Prometheus that scrapes.
+    Exporter(ExporterArgs),
 }
 
 /// The overrides.yaml the install used (or is meant to use): its DB settings take
@@ -215,9 +242,14 @@ pub struct BundleArgs {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// A support-bundle directory, a .tar.gz of one, a log file, or - for stdin.
-    #[arg(value_name = "PATH")]
-    pub path: PathBuf,
+    /// A support-bundle directory, a .tar.gz of one, a log file, or - for stdin. Several
+    /// are analysed in parallel: one report each and a summary table (-o json: one
+    /// object per line); the exit status is the worst.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Paths analysed at once (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
     /// For a log file or stdin: the container it came from (limits the rules to those
     /// for that container; default: all rules).
     #[arg(short = 'c', long)]
@@ -245,4 +277,21 @@ pub struct ServeArgs {
     /// to them (comma-separated plural names, e.g. secrets,nodes).
     #[arg(long, value_name = "RESOURCES", value_delimiter = ',')]
     pub forbid: Vec<String>,
+    /// Require this bearer token (written into the kubeconfig); any other gets 401
+    /// Unauthorized, as a rejected or expired token does.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Fail log reads as the API server does when it cannot reach the node's kubelet.
+    #[arg(long)]
+    pub kubelet_unreachable: bool,
+    /// Append each request (method, path and query, User-Agent) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<PathBuf>,
+    /// Timed changes to the served bundle (YAML steps: apply, patch, delete, logs,
+    /// compact, drop_watches), for watches to see an install change.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// How often a watch that allows bookmarks gets one.
+    #[arg(long, default_value = "60s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub bookmark_interval: std::time::Duration,
 }

@@ -14,9 +14,12 @@ pub mod analyze;
 pub mod bundle;
 pub mod catalogue;
 pub mod diagnose;
+pub mod exporter;
 pub mod preflight;
 pub mod probe;
+pub mod push;
 pub mod serve;
+pub mod watch;
 
 /// Runs the command; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -26,21 +29,38 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             "--values/--set before a subcommand apply to the live diagnosis only; put them after `bundle` or `preflight`",
         );
     }
+    if cli.command.is_some() && cli.fleet.push.is_some() {
+        return input_err("--push applies to the live diagnosis only (no subcommand)");
+    }
     let cat =
         Catalogue::load(&cli.global.checks_dirs).map_err(|e| InputError::new(e.to_string()))?;
     let g = &cli.global;
+    dispatch(&cli, g, &cat).map_err(|e| {
+        // A cluster that cannot be read is the user's to fix: one line, exit 2.
+        match e.downcast_ref::<crate::sources::cluster_error::ClusterError>() {
+            Some(c) => InputError::new(c.message.clone()).into(),
+            None => e,
+        }
+    })
+}
+
+fn dispatch(cli: &Cli, g: &Global, cat: &Catalogue) -> anyhow::Result<i32> {
     match &cli.command {
-        Some(Command::Analyze(a)) => analyze::run(g, a, &cat),
+        Some(Command::Analyze(a)) => analyze::run(g, a, cat),
         Some(Command::Serve(a)) => serve::run(g, a),
         Some(Command::Checks) => {
-            emit(&catalogue::list(&cat, g.format()))?;
+            emit(&catalogue::list(cat, g.format()))?;
             Ok(0)
         }
-        Some(Command::Explain { id }) => catalogue::explain(&cat, id),
-        Some(Command::Bundle(b)) => bundle::run(g, b, &cat),
-        None => diagnose::run(g, &cli.values, &cat),
-        Some(Command::Probe(p)) => probe::run(g, p, &cat),
-        Some(Command::Preflight(p)) => preflight::run(g, p, &cat),
+        Some(Command::Explain { id }) => catalogue::explain(cat, id),
+        Some(Command::Bundle(b)) => bundle::run(g, b, cat),
+        None if cli.fleet.push.is_some() || g.format() == Format::OpenMetrics => {
+            push::run(g, &cli.values, &cli.fleet, cat)
+        }
+        None => diagnose::run(g, &cli.values, cat),
+        Some(Command::Exporter(a)) => exporter::run(g, &cli.fleet, a, cat),
+        Some(Command::Probe(p)) => probe::run(g, p, cat),
+        Some(Command::Preflight(p)) => preflight::run(g, p, cat),
     }
 }
 

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use crate::cli::{Global, ServeArgs};
 use crate::model::error::InputError;
-use crate::serve::{kubeconfig, start, BundleApi};
+use crate::serve::{
+    kubeconfig_with_token, load_script, start_server, BundleApi, ServeOptions, Server,
+};
 
 /// `serve`: loads the bundle, serves it, writes a kubeconfig and waits for Ctrl-C.
 pub fn run(g: &Global, a: &ServeArgs) -> anyhow::Result<i32> {
@@ -22,18 +24,29 @@ pub fn run(g: &Global, a: &ServeArgs) -> anyhow::Result<i32> {
         .address
         .parse()
         .map_err(|_| InputError::new(format!("--address {}: not an IP address", a.address)))?;
+    let script = a.script.as_deref().map(load_script).transpose()?;
+    let opts = ServeOptions {
+        token: a.token.clone(),
+        kubelet_unreachable: a.kubelet_unreachable,
+        access_log: a.access_log.clone(),
+        bookmark_interval: a.bookmark_interval,
+        ..Default::default()
+    };
     super::runtime()?.block_on(async {
         let namespace = g
             .namespace
             .clone()
             .unwrap_or_else(|| api.default_namespace());
         let (objects, logs) = (api.object_count(), api.log_count());
-        let handle = start(Arc::new(api), SocketAddr::new(ip, a.port), a.latency)
+        let server = Arc::new(
+            Server::new(api, opts).map_err(|e| InputError::new(format!("--access-log: {e}")))?,
+        );
+        let handle = start_server(server.clone(), SocketAddr::new(ip, a.port), a.latency)
             .await
             .map_err(|e| InputError::new(format!("cannot listen on {ip}:{}: {e}", a.port)))?;
         // Listen for SIGTERM before anyone is told where the server is.
         let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let kc = kubeconfig(handle.addr(), &namespace);
+        let kc = kubeconfig_with_token(handle.addr(), &namespace, a.token.as_deref());
         // Default: a fresh 0700 directory with an unpredictable name, removed on exit.
         let mut temp_dir = None;
         let path = match &a.kubeconfig_out {
@@ -60,6 +73,7 @@ pub fn run(g: &Global, a: &ServeArgs) -> anyhow::Result<i32> {
             path.display(),
             path.display(),
         );
+        let _script = script.map(|s| s.spawn(server.clone()));
         wait_for_stop(term).await;
         handle.shutdown().await;
         drop(temp_dir);

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
+};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::version::Info;
 use serde::{Deserialize, Serialize};
@@ -67,6 +70,10 @@ pub struct Evidence {
     pub services: Vec<Service>,
     pub deployments: Vec<Deployment>,
     pub network_policies: Vec<NetworkPolicy>,
+    /// EndpointSlices and Endpoints read (the cluster DNS Service's, and a database
+    /// Service's), for the NetworkPolicy reasoning.
+    pub endpoint_slices: Vec<EndpointSlice>,
+    pub endpoints: Vec<Endpoints>,
     pub namespaces: Vec<Namespace>,
     pub nodes: Vec<Node>,
     pub version: Option<Info>,
@@ -118,6 +125,8 @@ impl Evidence {
             services: Vec::new(),
             deployments: Vec::new(),
             network_policies: Vec::new(),
+            endpoint_slices: Vec::new(),
+            endpoints: Vec::new(),
             namespaces: Vec::new(),
             nodes: Vec::new(),
             version: None,

@@ -4,6 +4,34 @@ use super::*;
 
 /// One egress rule in words: `TCP 53, UDP 53 to anywhere`.
 pub fn describe_rule(r: &NetworkPolicyEgressRule) -> String {
+    describe_rule_in(r, &[])
+}
+
+/// A policy and what it allows: `ns/name, which allows no egress` or
+/// `ns/name, which allows only TCP 5432 to 10.1.2.3/32 and UDP 53 to anywhere`. `service_ips` names the Service
+/// IPs the doctor knows, so a rule towards one says so.
+pub fn describe_policy(p: &NetworkPolicy, service_ips: &[(IpAddr, String)]) -> String {
+    let rules = p
+        .spec
+        .as_ref()
+        .and_then(|s| s.egress.as_deref())
+        .unwrap_or(&[]);
+    if rules.is_empty() {
+        return format!("{}, which allows no egress", policy_name(p));
+    }
+    format!(
+        "{}, which allows only {}",
+        policy_name(p),
+        rules
+            .iter()
+            .map(|r| describe_rule_in(r, service_ips))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    )
+}
+
+/// [`describe_rule`], naming the known Service IPs an ipBlock is exactly.
+pub fn describe_rule_in(r: &NetworkPolicyEgressRule, service_ips: &[(IpAddr, String)]) -> String {
     let ports = match r.ports.as_deref() {
         None | Some([]) => "every port".to_string(),
         Some(ps) => ps
@@ -24,7 +52,7 @@ pub fn describe_rule(r: &NetworkPolicyEgressRule) -> String {
         None | Some([]) => "anywhere".to_string(),
         Some(peers) => peers
             .iter()
-            .map(describe_peer)
+            .map(|p| describe_peer(p, service_ips))
             .collect::<Vec<_>>()
             .join(" or "),
     };
@@ -53,11 +81,18 @@ pub(crate) fn describe_selector(s: &LabelSelector) -> String {
     }
 }
 
-pub(crate) fn describe_peer(p: &NetworkPolicyPeer) -> String {
+pub(crate) fn describe_peer(p: &NetworkPolicyPeer, service_ips: &[(IpAddr, String)]) -> String {
     if let Some(b) = &p.ip_block {
+        let svc = b.cidr.trim().parse::<ipnet::IpNet>().ok().and_then(|net| {
+            service_ips
+                .iter()
+                .find(|(ip, _)| net.prefix_len() == net.max_prefix_len() && net.addr() == *ip)
+                .map(|(_, owner)| format!(" (the Service IP of {owner})"))
+        });
+        let svc = svc.unwrap_or_default();
         return match b.except.as_deref() {
-            Some(e) if !e.is_empty() => format!("{} except {}", b.cidr, e.join(", ")),
-            _ => b.cidr.clone(),
+            Some(e) if !e.is_empty() => format!("{}{svc} except {}", b.cidr, e.join(", ")),
+            _ => format!("{}{svc}", b.cidr),
         };
     }
     match (&p.namespace_selector, &p.pod_selector) {

@@ -11,6 +11,8 @@ pub(crate) struct ClusterFacts {
     pub(crate) policies: Option<Vec<NetworkPolicy>>,
     /// The CA bundle (PEM) and where it came from, when readable.
     pub(crate) ca: Option<(Vec<u8>, String)>,
+    /// The cluster DNS and the namespaces' labels, for the network group.
+    pub(crate) dns: crate::sources::dns::DnsObjects,
 }
 
 /// A ConfigMap's or Secret's entries, as bytes by key.
@@ -133,6 +135,10 @@ pub(crate) async fn cluster_group(
         }
     }
     let mut ns_missing = false;
+    let sc_ns = match &ns_obj {
+        Read::Ok(Some(n)) => Some(n.clone()),
+        _ => None,
+    };
     match ns_obj {
         Read::Ok(Some(_)) => run.row("cluster", "namespace", "pass", format!("{ns} exists"), ms),
         Read::Ok(None) => {
@@ -223,7 +229,9 @@ pub(crate) async fn cluster_group(
         }
         Some(r) => ca_checks(run, s, r, ns_missing, ms),
     };
-    Some(ClusterFacts { policies, ca })
+    let mut dns = crate::sources::dns::read_dns(client, timeout, true).await;
+    dns.namespaces.extend(sc_ns);
+    Some(ClusterFacts { policies, ca, dns })
 }
 
 pub(crate) fn map_read<T, U>(r: Read<Option<T>>, f: impl FnOnce(T) -> U) -> Read<Option<U>> {

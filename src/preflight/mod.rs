@@ -9,8 +9,10 @@
 //!   concurrently on one client under `--timeout`; a forbidden read is a `skip` line.
 //! * **network**: the NetworkPolicies in the namespace plus the chart's own
 //!   (`netpol::chart_policies`), evaluated for every pod of the chart that uses the
-//!   database: egress to the database's resolved addresses on db.port (NET004) and DNS
-//!   (NET005), naming the blocking policies and the rule that would allow the traffic.
+//!   database against the cluster DNS and namespaces as read: TCP to the database's
+//!   resolved addresses (NET004), DNS over UDP (NET005) and over TCP only (NET010), or
+//!   cannot tell (NET011), naming the isolating policies and a rule for exactly the pods
+//!   they isolate.
 //! * **database**: the staged probe (`probe::run`) with the values' settings and the CA
 //!   read from the cluster, as db-init would connect.
 
@@ -25,7 +27,7 @@ use kube::api::{Api, ListParams};
 use crate::catalogue::{Catalogue, RuleId, Severity};
 use crate::model::evidence::{Setting, Skipped, SourceKind};
 use crate::model::findings::{FindingSet, Hit, Origin, Subject};
-use crate::netpol::{self, Peer, PodRef, DB_SERVICES};
+use crate::netpol::{self, SourcePod, DB_SERVICES};
 use crate::probe::{self, ProbeConfig, SslMode, VersionRange};
 use crate::report::{CheckLine, Report, SourceInfo};
 use crate::settings::pod_env::{CHART, DEFAULT_RELEASE};

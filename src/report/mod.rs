@@ -16,6 +16,7 @@ use crate::model::findings::Finding;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod openmetrics;
 pub mod sanitize;
 pub mod text;
 
@@ -29,6 +30,8 @@ pub enum Format {
     Json,
     Markdown,
     Junit,
+    /// Prometheus series (OpenMetrics text, `# EOF`-terminated).
+    OpenMetrics,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,6 +130,7 @@ impl Report {
             Format::Json => self.json(),
             Format::Markdown => self.markdown(),
             Format::Junit => self.junit(),
+            Format::OpenMetrics => self.openmetrics(),
         }
     }
 }

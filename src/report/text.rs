@@ -113,8 +113,16 @@ impl Report {
                 );
             }
             for e in f.evidence.iter().take(5) {
+                // Log and event evidence is seen on pods (a container's instances
+                // count on their pod).
+                let on_pods = matches!(
+                    e.source,
+                    crate::model::findings::Origin::Log | crate::model::findings::Origin::Event
+                );
+                let unit = if on_pods { "pod" } else { "subject" };
                 let count = match (e.count, e.seen_on.len()) {
-                    (c, n) if n > 1 => format!(" (x{c} on {n} subjects)"),
+                    (c, n) if n > 1 => format!(" (x{c} on {n} {unit}s)"),
+                    (c, 1) if c > 1 && on_pods => format!(" (x{c} on 1 pod)"),
                     (c, _) if c > 1 => format!(" (x{c})"),
                     _ => String::new(),
                 };

@@ -49,6 +49,12 @@ mod selectors;
 pub use selectors::*;
 mod http;
 pub use http::*;
+mod state;
+pub use state::*;
+mod watch;
+use watch::*;
+mod script;
+pub use script::*;
 
 #[cfg(test)]
 mod tests {
@@ -80,6 +86,32 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("password"), "keys stay: {body}");
+    }
+
+    /// 403 texts as the apiserver words them: the request's verb, the qualified
+    /// resource, the named object, the subresource, the scope.
+    #[test]
+    fn forbidden_messages_follow_the_request() {
+        let mut api = BundleApi::from_files(Vec::new());
+        api.forbidden = ["pods", "deployments"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let msg = |t: &str| {
+            let v: Value = serde_json::from_str(&api.respond("GET", t, "").body_str()).unwrap();
+            v["message"].as_str().unwrap().to_string()
+        };
+        assert!(msg("/api/v1/namespaces/ns/pods").contains(
+            "pods is forbidden: User \"system:serviceaccount:default:dssc-doctor\" cannot list resource \"pods\" in API group \"\" in the namespace \"ns\""
+        ));
+        assert!(msg("/api/v1/pods")
+            .contains("cannot list resource \"pods\" in API group \"\" at the cluster scope"));
+        assert!(msg("/api/v1/namespaces/ns/pods?watch=1").contains("cannot watch resource"));
+        assert!(msg("/api/v1/namespaces/ns/pods/p1/log").contains(
+            "pods \"p1\" is forbidden: User \"system:serviceaccount:default:dssc-doctor\" cannot get resource \"pods/log\""
+        ));
+        assert!(msg("/apis/apps/v1/namespaces/ns/deployments")
+            .contains("deployments.apps is forbidden: User \"system:serviceaccount:default:dssc-doctor\" cannot list resource \"deployments\" in API group \"apps\""));
     }
 
     #[test]

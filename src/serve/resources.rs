@@ -279,6 +279,17 @@ pub const RESOURCES: &[ResourceDef] = &[
         &["network-policy", "networkpolicies", "networkpolicy"]
     ),
     res!(
+        "discovery.k8s.io",
+        "v1",
+        "endpointslices",
+        "endpointslice",
+        "EndpointSlice",
+        true,
+        &[],
+        &[],
+        &["endpointslices"]
+    ),
+    res!(
         "networking.k8s.io",
         "v1",
         "ingresses",

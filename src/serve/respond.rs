@@ -15,12 +15,16 @@ impl BundleApi {
             ["api", "v1", rest @ ..] | ["apis", _, _, rest @ ..] => rest,
             _ => return None,
         };
-        let res = match rest {
-            ["namespaces", _, r, ..] => r,
-            [r, ..] => r,
+        let (res, cluster_wide) = match rest {
+            ["namespaces", _, r, ..] => (r, false),
+            [r] => (r, true),
+            [r, ..] => (r, false),
             [] => return None,
         };
-        self.forbidden.contains(*res).then(|| res.to_string())
+        // `RES` everywhere; `RES@cluster` only for lists across all namespaces.
+        (self.forbidden.contains(*res)
+            || (cluster_wide && self.forbidden.contains(&format!("{res}@cluster"))))
+        .then(|| res.to_string())
     }
 
     pub fn respond(&self, method: &str, target: &str, accept: &str) -> Reply {
@@ -38,15 +42,56 @@ impl BundleApi {
         if let Some(r) = self.forbidden_resource(&segs) {
             let ns = match segs.iter().position(|s| *s == "namespaces") {
                 Some(i) if segs.len() > i + 2 => format!(" in the namespace \"{}\"", segs[i + 1]),
+                _ if RESOURCES.iter().any(|d| d.name == r && d.namespaced) => {
+                    " at the cluster scope".to_string()
+                }
                 _ => String::new(),
             };
+            // The apiserver's text: verb of the request, qualified resource, the object
+            // when one is named, the subresource (pods/log).
+            let (group, rest) = match segs.as_slice() {
+                ["apis", g, _, rest @ ..] => (*g, rest),
+                [_, _, rest @ ..] => ("", rest),
+                _ => ("", &segs[..0]),
+            };
+            let after: &[&str] = match rest {
+                ["namespaces", _, _, tail @ ..] => tail,
+                [_, tail @ ..] => tail,
+                [] => &[],
+            };
+            let (name, sub) = (after.first(), after.get(1).filter(|s| **s != "status"));
+            let verb = match (name, truthy(q.get("watch"))) {
+                (Some(_), _) => "get",
+                (None, true) => "watch",
+                (None, false) => "list",
+            };
+            let qualified = if group.is_empty() {
+                r.clone()
+            } else {
+                format!("{r}.{group}")
+            };
+            let subject = match name {
+                Some(n) => format!("{qualified} \"{n}\""),
+                None => qualified,
+            };
+            let resource = match sub {
+                Some(s) => format!("{r}/{s}"),
+                None => r.clone(),
+            };
+            let mut details = json!({"kind": r});
+            if let Some(n) = name {
+                details["name"] = json!(n);
+            }
+            if !group.is_empty() {
+                details["group"] = json!(group);
+            }
             return status(
                 403,
                 "Forbidden",
                 format!(
-                    "{r} is forbidden: User \"system:serviceaccount:default:dssc-doctor\" cannot list resource \"{r}\" in API group \"\"{ns}"
+                    "{subject} is forbidden: User \"system:serviceaccount:default:dssc-doctor\" cannot {verb} resource \"{resource}\" in API group \"{group}\"{ns}"
                 ),
-                Some(json!({"kind": r})),
+                Some(details),
             );
         }
         match segs.as_slice() {
@@ -246,26 +291,57 @@ impl BundleApi {
             return bad_request(format!("container {container} is not valid for pod {pod}"));
         }
         let previous = truthy(q.get("previous"));
-        let key = LogKey {
+        let key = |previous: bool| LogKey {
             namespace: ns.to_string(),
             pod: pod.to_string(),
             container: container.clone(),
             previous,
         };
-        let Some(data) = self.logs.get(&key) else {
+        // Which instance the kubelet would read (its validateContainerLogStatus): the
+        // previous one is the last terminated instance; while the container waits
+        // (CrashLoopBackOff) the current one is that same last terminated instance.
+        let st = pod_obj.and_then(|p| container_status(p, &container));
+        let waiting = st.is_some_and(|s| s.pointer("/state/waiting").is_some());
+        let last_terminated = st
+            .and_then(|s| s.pointer("/lastState/terminated"))
+            .is_some();
+        let data = if previous {
+            // What `--previous` returned when the bundle was made, else the waiting
+            // container's last terminated instance.
+            self.logs.get(&key(true)).or_else(|| {
+                (waiting && last_terminated)
+                    .then(|| self.logs.get(&key(false)))
+                    .flatten()
+            })
+        } else if waiting && last_terminated {
+            self.logs
+                .get(&key(true))
+                .or_else(|| self.logs.get(&key(false)))
+        } else {
+            self.logs.get(&key(false))
+        };
+        let Some(data) = data else {
             let msg = if previous {
                 format!("previous terminated container \"{container}\" in pod \"{pod}\" not found")
+            } else if let Some(reason) = st
+                .and_then(|s| s.pointer("/state/waiting/reason"))
+                .and_then(Value::as_str)
+            {
+                match reason {
+                    "ErrImagePull" => format!(
+                        "container \"{container}\" in pod \"{pod}\" is waiting to start: image can't be pulled"
+                    ),
+                    "ImagePullBackOff" => format!(
+                        "container \"{container}\" in pod \"{pod}\" is waiting to start: trying and failing to pull image"
+                    ),
+                    r => format!("container \"{container}\" in pod \"{pod}\" is waiting to start: {r}"),
+                }
             } else {
                 format!(
                     "container \"{container}\" in pod \"{pod}\" has no log in this support bundle"
                 )
             };
-            return status(
-                404,
-                "NotFound",
-                msg,
-                Some(json!({"name": pod, "kind": "pods"})),
-            );
+            return bad_request(msg);
         };
         let mut body = data.clone();
         if let Some(n) = q.get("tailLines").and_then(|s| s.parse::<usize>().ok()) {
@@ -278,6 +354,15 @@ impl BundleApi {
         }
         Reply::text(200, body)
     }
+}
+
+/// The status of container `name` of a pod (init or app container).
+pub(crate) fn container_status<'a>(pod: &'a Value, name: &str) -> Option<&'a Value> {
+    ["initContainerStatuses", "containerStatuses"]
+        .iter()
+        .filter_map(|k| pod.pointer(&format!("/status/{k}"))?.as_array())
+        .flatten()
+        .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
 }
 
 /// A core/v1 Event as `events.k8s.io/v1` shows it (`regarding`, `note`, `deprecated*`).

@@ -14,12 +14,13 @@ use futures::{stream, StreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use kube::api::{Api, ListParams, LogParams};
+use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde::de::DeserializeOwned;
 
 use super::access::Access;
+use super::cluster_error::{self, ClusterError, Identity};
 use crate::analysis::scan::Scanner;
 use crate::catalogue::Catalogue;
 use crate::model::error::InputError;
@@ -64,41 +65,121 @@ impl Default for Options {
     }
 }
 
+/// The `User-Agent` of every request, so audit logs show who read what.
+pub const USER_AGENT: &str = concat!("dssc-doctor/", env!("CARGO_PKG_VERSION"));
+
+/// A client for the configured cluster and what the kubeconfig says about it.
+pub struct Target {
+    pub client: Client,
+    /// The context's default namespace (`default` when it names none).
+    pub context_namespace: String,
+    /// A name for reports: `cluster https://…`.
+    pub origin: String,
+    pub identity: Identity,
+    /// The configuration the client was built from (for a second, watching client).
+    pub config: Config,
+}
+
+/// The kubeconfig's names for the context, its user and exec plugin command.
+fn identity_from(kc: &Kubeconfig, context: Option<&str>) -> Identity {
+    let ctx_name = context
+        .map(str::to_string)
+        .or_else(|| kc.current_context.clone());
+    let user = ctx_name.as_deref().and_then(|n| {
+        kc.contexts
+            .iter()
+            .find(|c| c.name == n)
+            .and_then(|c| c.context.as_ref()?.user.clone())
+    });
+    let exec_command = user.as_deref().and_then(|u| {
+        kc.auth_infos
+            .iter()
+            .find(|a| a.name == u)
+            .and_then(|a| a.auth_info.as_ref()?.exec.as_ref()?.command.clone())
+    });
+    Identity {
+        server: String::new(),
+        context: ctx_name,
+        user,
+        exec_command,
+    }
+}
+
 /// A client for the configured cluster, with its default namespace and a name for
 /// reports.
 pub async fn client(opts: &Options) -> anyhow::Result<(Client, String, String)> {
+    let t = target(opts).await?;
+    let ns = opts
+        .namespace
+        .clone()
+        .unwrap_or_else(|| t.context_namespace.clone());
+    Ok((t.client, ns, t.origin))
+}
+
+/// Reads the kubeconfig (or the in-cluster configuration) and builds the client; the
+/// exec credential plugin, if any, runs here.
+pub async fn target(opts: &Options) -> anyhow::Result<Target> {
     let kco = KubeConfigOptions {
         context: opts.context.clone(),
         ..Default::default()
     };
-    let mut cfg = match &opts.kubeconfig {
+    let (mut cfg, mut identity) = match &opts.kubeconfig {
         Some(path) => {
-            let kc = Kubeconfig::read_from(path).map_err(|e| {
-                InputError::new(format!("kubeconfig {}: {e}", path.display()))
-            })?;
-            Config::from_custom_kubeconfig(kc, &kco)
+            let kc = Kubeconfig::read_from(path)
+                .map_err(|e| InputError::new(format!("kubeconfig {}: {e}", path.display())))?;
+            let id = identity_from(&kc, opts.context.as_deref());
+            let cfg = Config::from_custom_kubeconfig(kc, &kco)
                 .await
-                .map_err(|e| InputError::new(format!("kubeconfig {}: {e}", path.display())))?
+                .map_err(|e| InputError::new(format!("kubeconfig {}: {e}", path.display())))?;
+            (cfg, id)
         }
-        None if opts.context.is_some() => Config::from_kubeconfig(&kco)
-            .await
-            .map_err(|e| InputError::new(format!("kubeconfig: {e}")))?,
-        None => Config::infer().await.map_err(|e| {
-            InputError::new(format!(
-                "no cluster configured ({e}); pass --kubeconfig, set KUBECONFIG, or run inside a pod"
-            ))
-        })?,
+        None => {
+            let kc = Kubeconfig::read().ok();
+            let id = kc
+                .as_ref()
+                .map(|kc| identity_from(kc, opts.context.as_deref()))
+                .unwrap_or_default();
+            let cfg = if opts.context.is_some() {
+                Config::from_kubeconfig(&kco)
+                    .await
+                    .map_err(|e| InputError::new(format!("kubeconfig: {e}")))?
+            } else {
+                Config::infer().await.map_err(|e| {
+                    InputError::new(format!(
+                        "no cluster configured ({e}); pass --kubeconfig, set KUBECONFIG, or run inside a pod"
+                    ))
+                })?
+            };
+            (cfg, id)
+        }
     };
-    cfg.connect_timeout = Some(opts.timeout);
+    // The connection (TCP and TLS handshake) must fail before the read's overall
+    // deadline does, so a server that cannot be reached is said as such (with its
+    // cause), not as a read that timed out.
+    cfg.connect_timeout = Some(opts.timeout.mul_f64(0.75));
     cfg.read_timeout = Some(opts.timeout);
-    let name = format!("cluster {}", cfg.cluster_url);
-    let ns = opts
-        .namespace
-        .clone()
-        .unwrap_or_else(|| cfg.default_namespace.clone());
-    let client =
-        Client::try_from(cfg).map_err(|e| InputError::new(format!("cluster client: {e}")))?;
-    Ok((client, ns, name))
+    cfg.headers.push((
+        hyper::header::USER_AGENT,
+        hyper::header::HeaderValue::from_static(USER_AGENT),
+    ));
+    identity.server = cfg
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
+    let origin = format!("cluster {}", cfg.cluster_url);
+    let context_namespace = cfg.default_namespace.clone();
+    let client = Client::try_from(cfg.clone()).map_err(|e| match &e {
+        kube::Error::Auth(a) => anyhow::Error::from(cluster_error::auth_plugin(&identity, a)),
+        _ => InputError::new(format!("cluster client: {e}")).into(),
+    })?;
+    Ok(Target {
+        client,
+        context_namespace,
+        origin,
+        identity,
+        config: cfg,
+    })
 }
 
 /// Result of one read: the objects, or why there are none.
@@ -107,28 +188,68 @@ enum Got<T> {
     Skipped(String),
 }
 
-async fn list<K>(api: Api<K>, timeout: Duration) -> Result<Got<K>, anyhow::Error>
+async fn list<K>(api: Api<K>, timeout: Duration, who: &Identity) -> Result<Got<K>, ClusterError>
 where
     K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
-    match super::access::read(timeout, api.list(&ListParams::default())).await {
-        Access::Ok(l) => Ok(Got::Ok(l.items)),
-        Access::Forbidden(why) | Access::NotFound(why) | Access::TimedOut(why) => {
-            Ok(Got::Skipped(why))
+    read(timeout, who, api.list(&ListParams::default()))
+        .await
+        .map(|r| match r {
+            Ok(l) => Got::Ok(l.items),
+            Err(why) => Got::Skipped(why),
+        })
+}
+
+/// One read under the deadline: the value, a reason to record it as skipped (403,
+/// 404, timed out), or the end of the run (401, the server unreachable).
+pub(crate) async fn read<T>(
+    timeout: Duration,
+    who: &Identity,
+    f: impl std::future::Future<Output = Result<T, kube::Error>>,
+) -> Result<Result<T, String>, ClusterError> {
+    match super::access::read(timeout, f).await {
+        Access::Ok(v) => Ok(Ok(v)),
+        Access::Forbidden(why) if why.starts_with("forbidden (401)") => {
+            Err(cluster_error::unauthorized(who))
         }
-        Access::Error(e) => Err(unreachable(e)),
+        Access::Forbidden(why) | Access::NotFound(why) | Access::TimedOut(why) => Ok(Err(why)),
+        Access::Error(kube::Error::Api(s)) => Ok(Err(format!(
+            "{} ({}): {}",
+            if s.reason.is_empty() {
+                "error"
+            } else {
+                s.reason.as_str()
+            },
+            s.code,
+            s.message
+        ))),
+        Access::Error(e) => Err(cluster_error::connect(who, &e)),
     }
 }
 
-fn unreachable(e: kube::Error) -> anyhow::Error {
-    InputError::new(format!("cannot read from the cluster: {e}")).into()
-}
-
-/// Collects the evidence of the Smart Check install in `namespace`.
+/// Collects the evidence of the Smart Check install in `namespace` (errors name only
+/// the report's origin; see [`collect_as`]).
 pub async fn collect(
     client: &Client,
     namespace: &str,
     origin: &str,
+    opts: &Options,
+    cat: &Catalogue,
+    scanner: &Scanner,
+) -> anyhow::Result<Evidence> {
+    let who = Identity {
+        server: origin.trim_start_matches("cluster ").to_string(),
+        ..Default::default()
+    };
+    collect_as(client, namespace, origin, &who, opts, cat, scanner).await
+}
+
+/// Collects the evidence of the Smart Check install in `namespace`, reading as `who`.
+pub async fn collect_as(
+    client: &Client,
+    namespace: &str,
+    origin: &str,
+    who: &Identity,
     opts: &Options,
     cat: &Catalogue,
     scanner: &Scanner,
@@ -138,16 +259,16 @@ pub async fn collect(
     let (c, ns) = ns_api(client);
     // Round 1: everything independent, at once.
     let (pods, events, cms, secrets, svcs, deps, nps, nss, nodes, version) = tokio::join!(
-        list(Api::<Pod>::namespaced(c.clone(), &ns), t),
-        list(Api::<Event>::namespaced(c.clone(), &ns), t),
-        list(Api::<ConfigMap>::namespaced(c.clone(), &ns), t),
-        list(Api::<Secret>::namespaced(c.clone(), &ns), t),
-        list(Api::<Service>::namespaced(c.clone(), &ns), t),
-        list(Api::<Deployment>::namespaced(c.clone(), &ns), t),
-        list(Api::<NetworkPolicy>::namespaced(c.clone(), &ns), t),
-        list(Api::<Namespace>::all(c.clone()), t),
-        list(Api::<Node>::all(c.clone()), t),
-        tokio::time::timeout(t, c.apiserver_version()),
+        list(Api::<Pod>::namespaced(c.clone(), &ns), t, who),
+        list(Api::<Event>::namespaced(c.clone(), &ns), t, who),
+        list(Api::<ConfigMap>::namespaced(c.clone(), &ns), t, who),
+        list(Api::<Secret>::namespaced(c.clone(), &ns), t, who),
+        list(Api::<Service>::namespaced(c.clone(), &ns), t, who),
+        list(Api::<Deployment>::namespaced(c.clone(), &ns), t, who),
+        list(Api::<NetworkPolicy>::namespaced(c.clone(), &ns), t, who),
+        list(Api::<Namespace>::all(c.clone()), t, who),
+        list(Api::<Node>::all(c.clone()), t, who),
+        read(t, who, c.apiserver_version()),
     );
     let mut ev = Evidence::new(SourceKind::Cluster, origin);
     ev.namespace = Some(namespace.to_string());
@@ -166,6 +287,9 @@ pub async fn collect(
         };
     }
     take!(pods, pods, "pods");
+    if let Some(r) = opts.release.as_deref() {
+        super::namespace::check_release(&ev.pods, namespace, r, who)?;
+    }
     take!(events, events, "events");
     take!(cms, configmaps, "configmaps");
     take!(svcs, services, "services");
@@ -173,11 +297,14 @@ pub async fn collect(
     take!(nps, network_policies, "networkpolicies");
     take!(cluster nss, namespaces, "namespaces");
     take!(cluster nodes, nodes, "nodes");
-    match version {
-        Ok(Ok(v)) => ev.version = Some(v),
-        Ok(Err(e)) => ev.skip("server version", e.to_string()),
-        Err(_) => ev.skip("server version", format!("timed out after {t:?}")),
+    match version? {
+        Ok(v) => ev.version = Some(v),
+        Err(why) => ev.skip("server version", why),
     }
+    super::dns::add_to(
+        &mut ev,
+        super::dns::read_for_collection(client, t, namespace).await,
+    );
     ev.release = crate::settings::pod_env::detect_release(&ev.pods, opts.release.as_deref());
     match secrets? {
         Got::Ok(mut v) => {
@@ -196,7 +323,8 @@ pub async fn collect(
     let wanted_logs = log_targets(&ev);
     let total = wanted_logs.len();
     let progress = opts.progress && std::io::stderr().is_terminal();
-    let pods_api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let log_client = client.clone();
+    let log_ns = namespace.to_string();
     let (tail, max_bytes) = (opts.tail, opts.max_log_bytes);
     let concurrency = opts.concurrency.max(1);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -205,16 +333,10 @@ pub async fn collect(
     fetch.spawn(async move {
         stream::iter(wanted_logs)
             .map(|(pod, container, previous)| {
-                let api = pods_api.clone();
+                let (client, ns) = (log_client.clone(), log_ns.clone());
                 async move {
-                    let lp = LogParams {
-                        container: Some(container.clone()),
-                        previous,
-                        tail_lines: Some(tail),
-                        limit_bytes: Some(max_bytes),
-                        ..Default::default()
-                    };
-                    let r = tokio::time::timeout(t, api.logs(&pod, &lp)).await;
+                    let url = log_url(&ns, &pod, &container, previous, tail, max_bytes);
+                    let r = tokio::time::timeout(t, read_log(&client, url)).await;
                     (pod, container, previous, r)
                 }
             })
@@ -258,14 +380,15 @@ pub async fn collect(
                 continue;
             }
             Ok(Err(kube::Error::Api(s))) if s.code == 400 || s.code == 404 => continue, // not started yet / no previous
+            Ok(Err(kube::Error::Api(s))) if s.code == 401 => {
+                return Err(cluster_error::unauthorized(who).into())
+            }
             Ok(Err(kube::Error::Api(s))) => {
-                ev.skip(what, format!("{}: {}", s.reason, s.message));
+                let node = node_of(&ev, &pod);
+                ev.skip(what, log_failure(&s, node.as_deref()));
                 continue;
             }
-            Ok(Err(e)) => {
-                ev.skip(what, e.to_string());
-                continue;
-            }
+            Ok(Err(e)) => return Err(cluster_error::connect(who, &e).into()),
             Ok(Ok((text, scan))) => (text, scan?),
         };
         ev.logs.push(Log {
@@ -286,6 +409,83 @@ pub async fn collect(
     });
     crate::settings::pod_env::from_pods(&mut ev);
     Ok(ev)
+}
+
+/// Whether `kubectl logs` and `kubectl logs --previous` read the same instance of this
+/// container (the kubelet's choice: the running or terminated instance for the current
+/// log, the last terminated one when the container waits, `lastState` for previous).
+pub fn same_instance(cs: &k8s_openapi::api::core::v1::ContainerStatus) -> bool {
+    let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+    let prev = cs
+        .last_state
+        .as_ref()
+        .and_then(|s| s.terminated.as_ref())
+        .map(|t| nonempty(&t.container_id));
+    let Some(prev) = prev else {
+        return false; // no previous instance at all
+    };
+    let state = cs.state.as_ref();
+    if state.is_some_and(|s| s.running.is_some()) {
+        return prev.is_some() && nonempty(&cs.container_id) == prev;
+    }
+    if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
+        return match nonempty(&t.container_id) {
+            Some(id) => Some(id) == prev,
+            None => true,
+        };
+    }
+    // Waiting (CrashLoopBackOff) or unknown: the last terminated instance.
+    true
+}
+
+/// `/api/v1/namespaces/NS/pods/POD/log?container=…` with the options in kubectl's order
+/// (and no stray `?&`, which kube's own builder leaves in audit logs).
+fn log_url(ns: &str, pod: &str, container: &str, previous: bool, tail: i64, max: i64) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("container", container);
+    q.append_pair("limitBytes", &max.to_string());
+    if previous {
+        q.append_pair("previous", "true");
+    }
+    q.append_pair("tailLines", &tail.to_string());
+    format!("/api/v1/namespaces/{ns}/pods/{pod}/log?{}", q.finish())
+}
+
+async fn read_log(client: &Client, url: String) -> Result<String, kube::Error> {
+    let req = hyper::Request::get(url)
+        .body(Vec::new())
+        .map_err(kube::Error::HttpError)?;
+    client.request_text(req).await
+}
+
+/// The node a pod runs on.
+fn node_of(ev: &Evidence, pod: &str) -> Option<String> {
+    ev.pods
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some(pod))
+        .and_then(|p| p.spec.as_ref()?.node_name.clone())
+}
+
+/// Why a log read failed, with the fix when the API server says why.
+fn log_failure(s: &kube::core::Status, node: Option<&str>) -> String {
+    let msg = s.message.as_str();
+    let kubelet = s.code >= 500
+        && (msg.contains("/containerLogs/")
+            || msg.contains("error dialing backend")
+            || msg.contains(":10250"));
+    if kubelet {
+        let node = node.map(|n| format!(" on node {n}")).unwrap_or_default();
+        return format!(
+            "the API server could not reach the node's kubelet{node} to read the log ({msg}); \
+             `kubectl logs` fails the same way: check the node (Ready? kubelet running? port \
+             10250 reachable from the control plane? kubelet serving certificate approved?)"
+        );
+    }
+    match (s.reason.is_empty(), s.code) {
+        (true, c) => format!("error ({c}): {msg}"),
+        (false, 403) => format!("forbidden (403): {msg}"),
+        (false, c) => format!("{} ({c}): {msg}", s.reason),
+    }
 }
 
 /// Keeps what the doctor needs from Secret values and drops the rest: the latest Helm
@@ -392,6 +592,10 @@ fn log_targets(ev: &Evidence) -> Vec<(String, String, bool)> {
                     .last_state
                     .as_ref()
                     .is_some_and(|s| s.terminated.is_some());
+            // Current and previous are read separately only when they are different
+            // instances: while the container waits after a failure, the kubelet serves
+            // the last terminated instance for both.
+            let prev = prev && !same_instance(cs);
             if started || prev {
                 restarts.insert(cs.name.clone(), prev);
             }

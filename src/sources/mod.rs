@@ -5,8 +5,11 @@
 //! and fields are ignored, so bundles of other tools load too.
 
 pub mod access;
+pub mod cluster_error;
+pub mod dns;
 pub mod live;
 pub mod logfile;
+pub mod namespace;
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};

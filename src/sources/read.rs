@@ -337,6 +337,8 @@ pub(crate) fn read_namespaced(
         }
         "services" => list_into(ev, rel, r, limits, kept, |ev| &mut ev.services),
         "deployments" => list_into(ev, rel, r, limits, kept, |ev| &mut ev.deployments),
+        "endpointslices" => list_into(ev, rel, r, limits, kept, |ev| &mut ev.endpoint_slices),
+        "endpoints" => list_into(ev, rel, r, limits, kept, |ev| &mut ev.endpoints),
         "network-policy" | "networkpolicies" | "networkpolicy" => {
             list_into(ev, rel, r, limits, kept, |ev| &mut ev.network_policies)
         }

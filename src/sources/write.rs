@@ -307,6 +307,14 @@ pub(crate) fn bundle_files(
     namespaced(&mut files, "services", &ev.services, &default_ns, |_| {})?;
     namespaced(
         &mut files,
+        "endpointslices",
+        &ev.endpoint_slices,
+        &default_ns,
+        |_| {},
+    )?;
+    namespaced(&mut files, "endpoints", &ev.endpoints, &default_ns, |_| {})?;
+    namespaced(
+        &mut files,
         "deployments",
         &ev.deployments,
         &default_ns,

@@ -117,18 +117,30 @@ async fn forbidden_reads_become_findings_and_the_run_goes_on() {
 }
 
 #[tokio::test]
-async fn release_is_detected_when_not_the_default() {
+async fn release_given_that_matches_nothing_is_an_error_naming_the_releases_found() {
+    let cat = Catalogue::builtin().unwrap();
+    let scanner = Scanner::new(&cat);
+    let h = serve::start(
+        Arc::new(BundleApi::load(Path::new(&bundle_path("net001"))).unwrap()),
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    let client = kube::Client::try_from(h.kube_config().unwrap()).unwrap();
     let opts = Options {
         release: Some("other-release".into()),
         ..Options::default()
     };
-    let live = live_json(
-        BundleApi::load(Path::new(&bundle_path("net001"))).unwrap(),
-        opts,
-    )
-    .await;
-    assert_eq!(live["source"]["release"], "deepsecurity-smartcheck");
-    assert_eq!(ids(&live), ["NET001"]);
+    let err = live::collect(&client, "trendmicro", "test", &opts, &cat, &scanner)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("release \"other-release\"") && err.contains("deepsecurity-smartcheck"),
+        "{err}"
+    );
+    h.shutdown().await;
 }
 
 #[test]
@@ -185,7 +197,11 @@ fn unreachable_cluster_is_one_line_and_exit_2_within_the_timeout() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("cannot read from the cluster"), "{err}");
+    assert!(
+        err.contains("cannot reach the API server http://127.0.0.1:")
+            && err.contains("connection refused"),
+        "{err}"
+    );
     // A broken kubeconfig file.
     std::fs::write(&kc, "this: [is not a kubeconfig").unwrap();
     let out = Command::new(BIN)

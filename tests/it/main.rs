@@ -1,7 +1,9 @@
 //! The integration tests, one binary with a module per area: the binary on bundles and
 //! logs (`analyze`), live collection against the bundle server (`live`, `bundle_cli`),
-//! bundle writing (`bundle_write`), the database probe against real PostgreSQL
-//! (`probe`, `live_probe`), `preflight`, the API server (`serve`) and the man pages and
+//! bundle writing (`bundle_write`), metrics into Prometheus and batch analysis
+//! (`fleet`), the database probe against real PostgreSQL (`probe`, `live_probe`),
+//! `preflight`, NetworkPolicy reasoning on bundles (`netpol`), read failures and
+//! `--watch` (`live_errors`, `watch`), the API server (`serve`) and the man pages and
 //! completions (`man`). Shared scaffolding lives in `tests/support`.
 
 #[path = "../support/mod.rs"]
@@ -10,10 +12,14 @@ mod support;
 mod analyze;
 mod bundle_cli;
 mod bundle_write;
+mod fleet;
 mod hostile;
 mod live;
+mod live_errors;
 mod live_probe;
 mod man;
+mod netpol;
 mod preflight;
 mod probe;
 mod serve;
+mod watch;

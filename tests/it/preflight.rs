@@ -294,9 +294,42 @@ fn allow_dns() -> Value {
     )
 }
 
-/// A cluster: namespace `trendmicro`, one node, these ConfigMaps and policies.
+fn kube_dns_service() -> Value {
+    json!({"kind": "Service", "apiVersion": "v1",
+        "metadata": {"name": "kube-dns", "namespace": "kube-system"},
+        "spec": {"selector": {"k8s-app": "kube-dns"}, "clusterIP": "10.96.0.10",
+            "ports": [{"name": "dns", "protocol": "UDP", "port": 53, "targetPort": 53},
+                      {"name": "dns-tcp", "protocol": "TCP", "port": 53, "targetPort": 53}]}})
+}
+
+fn kube_dns_slice() -> Value {
+    json!({"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+        "metadata": {"name": "kube-dns-abcde", "namespace": "kube-system",
+            "labels": {"kubernetes.io/service-name": "kube-dns"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["10.244.0.10"], "conditions": {"ready": true}},
+                      {"addresses": ["10.244.1.11"], "conditions": {"ready": true}}],
+        "ports": [{"name": "dns", "protocol": "UDP", "port": 53},
+                  {"name": "dns-tcp", "protocol": "TCP", "port": 53}]})
+}
+
+/// A cluster: namespace `trendmicro`, one node, these ConfigMaps and policies, and
+/// kube-dns.
 async fn cluster(configmaps: Vec<Value>, policies: Vec<Value>) -> ServerHandle {
-    let ns = |n: &str| json!({"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": n}});
+    cluster_with(configmaps, policies, |_| {}).await
+}
+
+/// [`cluster`], its bundle files changed by `edit` first.
+async fn cluster_with(
+    configmaps: Vec<Value>,
+    policies: Vec<Value>,
+    edit: impl FnOnce(&mut Vec<(String, Vec<u8>)>),
+) -> ServerHandle {
+    // As the API server stores them (1.21 on): labelled with their own name.
+    let ns = |n: &str| {
+        json!({"kind": "Namespace", "apiVersion": "v1",
+        "metadata": {"name": n, "labels": {"kubernetes.io/metadata.name": n}}})
+    };
     let node = json!({"kind": "Node", "apiVersion": "v1", "metadata": {"name": "node-1"},
         "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
     let files = vec![
@@ -316,7 +349,18 @@ async fn cluster(configmaps: Vec<Value>, policies: Vec<Value>) -> ServerHandle {
             format!("cluster-resources/network-policy/{NS}.json"),
             list("NetworkPolicy", policies),
         ),
+        // The cluster DNS: the kube-dns Service and its EndpointSlice.
+        (
+            "cluster-resources/services/kube-system.json".to_string(),
+            list("Service", vec![kube_dns_service()]),
+        ),
+        (
+            "cluster-resources/endpointslices/kube-system.json".to_string(),
+            list("EndpointSlice", vec![kube_dns_slice()]),
+        ),
     ];
+    let mut files = files;
+    edit(&mut files);
     let api = BundleApi::from_files(files);
     serve::start(
         Arc::new(api),
@@ -513,7 +557,8 @@ async fn default_deny_without_db_rule_names_the_policy() {
     let row = o.row("network", "database egress");
     assert_eq!(row["result"], "fail");
     let detail = row["detail"].as_str().unwrap();
-    assert!(detail.contains("is blocked by "), "{detail}");
+    assert!(detail.contains(": blocked for 6 of 6 pods ("), "{detail}");
+    assert!(detail.contains("; isolated by "), "{detail}");
     assert!(
         detail.contains("trendmicro/default-deny-egress"),
         "{detail}"
@@ -595,5 +640,332 @@ async fn ip_host_without_ip_san_is_tls002_before_install() {
     assert!(ids.contains(&"VAL013".to_string()), "{ids:?}");
     assert_eq!(o.row("database", "certificate")["result"], "fail");
     assert_eq!(o.row("cluster", "ca certificate")["result"], "pass");
+    h.shutdown().await;
+}
+
+/// The NET findings (the values give VAL013 too: an IP host under verify-full).
+fn net_ids(o: &Out) -> Vec<String> {
+    o.ids()
+        .into_iter()
+        .filter(|i| i.starts_with("NET"))
+        .collect()
+}
+
+/// The printed rule of a finding, parsed from its one-line `kubectl apply`.
+fn printed_rule(f: &Value) -> Value {
+    let line = f["fix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .find(|l| l.starts_with("echo '"))
+        .unwrap_or_else(|| panic!("no rule in {f}"));
+    let json = line
+        .strip_prefix("echo '")
+        .and_then(|l| l.split_once("' | kubectl apply -n trendmicro -f -"))
+        .unwrap()
+        .0;
+    serde_json::from_str(json).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_policy_gets_a_rule_for_exactly_its_pods() {
+    // db-users-only isolates auth and scan and allows them DNS only: the rule must
+    // select those pods only (a rule for every release pod would isolate the others).
+    let db_users_only = policy(
+        "db-users-only",
+        json!({"podSelector": {"matchExpressions": [{"key": "service", "operator": "In", "values": ["auth", "scan"]}]},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let h = cluster(vec![ca_configmap("ca")], vec![db_users_only]).await;
+    let v = values(dir.path(), "127.0.0.1", false);
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    assert_eq!(o.code, 3, "{}", o.stdout);
+    assert_eq!(net_ids(&o), ["NET004"], "{}", o.stdout);
+    let f = o.finding("NET004");
+    assert_eq!(f["subjects"].as_array().unwrap().len(), 1, "{f}");
+    assert!(f.to_string().contains("pods auth, scan of release"), "{f}");
+    let rule = printed_rule(&f);
+    assert_eq!(
+        rule["spec"]["podSelector"],
+        json!({"matchLabels": {"release": "deepsecurity-smartcheck"},
+               "matchExpressions": [{"key": "service", "operator": "In", "values": ["auth", "scan"]}]}),
+        "{rule}"
+    );
+    assert_eq!(rule["spec"]["policyTypes"], json!(["Egress"]));
+    assert_eq!(
+        rule["spec"]["egress"][0]["to"][0]["ipBlock"]["cidr"],
+        "127.0.0.1/32"
+    );
+    let row = o.row("network", "database egress");
+    let detail = row["detail"].as_str().unwrap();
+    assert!(
+        detail
+            .contains("blocked for 2 of 6 pods (auth, scan); isolated by trendmicro/db-users-only"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("# applies to auth, scan (already isolated for egress by db-users-only)"),
+        "{detail}"
+    );
+    assert_eq!(o.row("network", "dns egress")["result"], "pass");
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dns_facts_come_from_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = values(dir.path(), "127.0.0.1", false);
+    let by_name_label = policy(
+        "dns-by-name",
+        json!({"podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"name": "kube-system"}}}],
+                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}),
+    );
+    let label_kube_system = |files: &mut Vec<(String, Vec<u8>)>| {
+        files[0].1 = list(
+            "Namespace",
+            vec![
+                json!({"metadata": {"name": NS, "labels": {"kubernetes.io/metadata.name": NS}}}),
+                json!({"metadata": {"name": "kube-system",
+                    "labels": {"kubernetes.io/metadata.name": "kube-system", "name": "kube-system"}}}),
+            ],
+        );
+    };
+    // 1. The older `name: kube-system` label, which this cluster's namespace has: allowed.
+    let h = cluster_with(
+        vec![ca_configmap("ca")],
+        vec![default_deny(), allow_db(), by_name_label.clone()],
+        label_kube_system,
+    )
+    .await;
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    assert_eq!(
+        o.row("network", "dns egress")["result"],
+        "pass",
+        "{}",
+        o.stdout
+    );
+    assert!(
+        !o.ids().iter().any(|i| i.starts_with("NET")),
+        "{}",
+        o.stdout
+    );
+    h.shutdown().await;
+    // Without the label on the namespace: a real block, NET005 naming the policies.
+    let h = cluster(
+        vec![ca_configmap("ca")],
+        vec![default_deny(), allow_db(), by_name_label],
+    )
+    .await;
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    assert_eq!(net_ids(&o), ["NET005"], "{}", o.stdout);
+    let f = o.finding("NET005");
+    assert!(
+        f.to_string().contains(
+            "trendmicro/dns-by-name, which allows only UDP 53, TCP 53 to namespaces name=kube-system"
+        ),
+        "{f}"
+    );
+    h.shutdown().await;
+
+    // 2. Port 53 to 0.0.0.0/0 with the EndpointSlices unreadable: cannot tell (NET011,
+    // a warning naming what is missing), never an accusation.
+    let any53 = policy(
+        "dns-anywhere-ip",
+        json!({"podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}),
+    );
+    let no_slices =
+        |files: &mut Vec<(String, Vec<u8>)>| files.retain(|(p, _)| !p.contains("endpointslices"));
+    let h = cluster_with(
+        vec![ca_configmap("ca")],
+        vec![default_deny(), allow_db(), any53.clone()],
+        no_slices,
+    )
+    .await;
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    assert_eq!(o.code, 4, "{}", o.stdout);
+    assert_eq!(net_ids(&o), ["NET011"], "{}", o.stdout);
+    let f = o.finding("NET011");
+    assert_eq!(f["severity"], "warn");
+    assert!(
+        f.to_string()
+            .contains("the EndpointSlices of kube-system/kube-dns"),
+        "{f}"
+    );
+    assert_eq!(o.row("network", "dns egress")["result"], "warn");
+    h.shutdown().await;
+    // With them: the endpoints are inside 0.0.0.0/0, allowed.
+    let h = cluster(
+        vec![ca_configmap("ca")],
+        vec![default_deny(), allow_db(), any53],
+    )
+    .await;
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    assert_eq!(
+        o.row("network", "dns egress")["result"],
+        "pass",
+        "{}",
+        o.stdout
+    );
+    h.shutdown().await;
+
+    // 3. The DNS pods' labels come from the DNS Service's selector: a CoreDNS
+    // install labelled k8s-app=coredns.
+    let to_coredns = policy(
+        "dns-coredns",
+        json!({"podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                                "podSelector": {"matchLabels": {"k8s-app": "coredns"}}}],
+                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}),
+    );
+    let coredns = |files: &mut Vec<(String, Vec<u8>)>| {
+        for (p, body) in files.iter_mut() {
+            if p.ends_with("services/kube-system.json") {
+                let mut svc = kube_dns_service();
+                svc["spec"]["selector"] = json!({"k8s-app": "coredns"});
+                *body = list("Service", vec![svc]);
+            }
+        }
+    };
+    let h = cluster_with(
+        vec![ca_configmap("ca")],
+        vec![default_deny(), allow_db(), to_coredns.clone()],
+        coredns,
+    )
+    .await;
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    assert_eq!(
+        o.row("network", "dns egress")["result"],
+        "pass",
+        "{}",
+        o.stdout
+    );
+    h.shutdown().await;
+    let h = cluster(
+        vec![ca_configmap("ca")],
+        vec![default_deny(), allow_db(), to_coredns],
+    )
+    .await;
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    assert_eq!(net_ids(&o), ["NET005"], "{}", o.stdout);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_only_dns_is_a_warning_naming_tcp() {
+    let udp_only = policy(
+        "dns-udp-only",
+        json!({"podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                        "ports": [{"protocol": "UDP", "port": 53}]}]}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let h = cluster(
+        vec![ca_configmap("ca")],
+        vec![default_deny(), allow_db(), udp_only],
+    )
+    .await;
+    let v = values(dir.path(), "127.0.0.1", false);
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    assert_eq!(o.code, 4, "{}", o.stdout);
+    assert_eq!(net_ids(&o), ["NET010"], "{}", o.stdout);
+    let f = o.finding("NET010");
+    assert_eq!(f["severity"], "warn");
+    assert!(f.to_string().contains("DNS over TCP 53"), "{f}");
+    assert!(!f.to_string().contains("allow no DNS"), "{f}");
+    let rule = printed_rule(&f);
+    assert_eq!(
+        rule["spec"]["egress"][0]["ports"][1],
+        json!({"port": 53, "protocol": "TCP"})
+    );
+    let row = o.row("network", "dns egress");
+    assert_eq!(row["result"], "warn");
+    assert!(
+        row["detail"].as_str().unwrap().contains("blocked over TCP"),
+        "{row}"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_rows_have_no_nested_brackets() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = cluster(vec![ca_configmap("ca")], vec![]).await;
+    let v = values(dir.path(), "127.0.0.1", false);
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    let d = o.row("network", "dns egress")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        d,
+        "DNS to kube-system/kube-dns (2 pods, UDP and TCP 53) is allowed; the chart's policies are off: networkPolicy.enabled is false"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openshift_dns_on_5353_is_cannot_tell_with_the_chart_policies() {
+    // The chart allows port 53 to anywhere; OpenShift's DNS pods listen on 5353 behind
+    // Service port 53. Whether the rule matches depends on the plugin: NET011 and the
+    // exact rule (UDP and TCP 5353 to the DNS pods).
+    let dir = tempfile::tempdir().unwrap();
+    let openshift = |files: &mut Vec<(String, Vec<u8>)>| {
+        files.retain(|(p, _)| !p.contains("kube-system"));
+        files[0].1 = list(
+            "Namespace",
+            vec![
+                json!({"metadata": {"name": NS, "labels": {"kubernetes.io/metadata.name": NS}}}),
+                json!({"metadata": {"name": "openshift-dns", "labels": {"kubernetes.io/metadata.name": "openshift-dns"}}}),
+            ],
+        );
+        files.push((
+            "cluster-resources/services/openshift-dns.json".into(),
+            list("Service", vec![json!({"metadata": {"name": "dns-default", "namespace": "openshift-dns"},
+                "spec": {"selector": {"dns.operator.openshift.io/daemonset-dns": "default"}, "clusterIP": "172.30.0.10",
+                    "ports": [{"name": "dns", "protocol": "UDP", "port": 53, "targetPort": "dns"},
+                              {"name": "dns-tcp", "protocol": "TCP", "port": 53, "targetPort": "dns-tcp"}]}})]),
+        ));
+        files.push((
+            "cluster-resources/endpointslices/openshift-dns.json".into(),
+            list(
+                "EndpointSlice",
+                vec![
+                    json!({"metadata": {"name": "dns-default-x", "namespace": "openshift-dns",
+                    "labels": {"kubernetes.io/service-name": "dns-default"}},
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": ["10.128.0.5"]}, {"addresses": ["10.129.0.7"]}],
+                "ports": [{"name": "dns", "protocol": "UDP", "port": 5353},
+                          {"name": "dns-tcp", "protocol": "TCP", "port": 5353}]}),
+                ],
+            ),
+        ));
+    };
+    let h = cluster_with(vec![ca_configmap("ca")], vec![default_deny()], openshift).await;
+    let v = values(dir.path(), "127.0.0.1", true);
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    assert_eq!(net_ids(&o), ["NET011"], "{}", o.stdout);
+    let f = o.finding("NET011");
+    assert!(f.to_string().contains("Service port"), "{f}");
+    let rule = printed_rule(&f);
+    assert_eq!(
+        rule["spec"]["egress"][0]["ports"],
+        json!([{"port": 5353, "protocol": "UDP"}, {"port": 5353, "protocol": "TCP"}]),
+        "{rule}"
+    );
+    assert_eq!(
+        rule["spec"]["egress"][0]["to"][0]["namespaceSelector"]["matchLabels"],
+        json!({"kubernetes.io/metadata.name": "openshift-dns"})
+    );
+    assert_eq!(o.row("network", "dns egress")["result"], "warn");
+    assert_eq!(o.row("network", "database egress")["result"], "pass");
     h.shutdown().await;
 }

@@ -11,4 +11,5 @@ pub mod ci;
 pub mod cli;
 pub mod delay;
 pub mod pg;
+pub mod prom;
 pub mod report;
