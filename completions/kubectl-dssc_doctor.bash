@@ -37,6 +37,9 @@ _kubectl__dssc_doctor() {
             kubectl__dssc_doctor,probe)
                 cmd="kubectl__dssc_doctor__subcmd__probe"
                 ;;
+            kubectl__dssc_doctor,schema)
+                cmd="kubectl__dssc_doctor__subcmd__schema"
+                ;;
             kubectl__dssc_doctor,serve)
                 cmd="kubectl__dssc_doctor__subcmd__serve"
                 ;;
@@ -61,6 +64,9 @@ _kubectl__dssc_doctor() {
             kubectl__dssc_doctor__subcmd__help,probe)
                 cmd="kubectl__dssc_doctor__subcmd__help__subcmd__probe"
                 ;;
+            kubectl__dssc_doctor__subcmd__help,schema)
+                cmd="kubectl__dssc_doctor__subcmd__help__subcmd__schema"
+                ;;
             kubectl__dssc_doctor__subcmd__help,serve)
                 cmd="kubectl__dssc_doctor__subcmd__help__subcmd__serve"
                 ;;
@@ -71,7 +77,7 @@ _kubectl__dssc_doctor() {
 
     case "${cmd}" in
         kubectl__dssc_doctor)
-            opts="-o -n -f -h -V --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --probe-samples --probe-timeout --values --set --help --version analyze checks explain bundle serve probe preflight help"
+            opts="-o -n -f -h -V --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --probe-samples --probe-timeout --values --set --help --version analyze checks explain bundle serve probe preflight schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -445,7 +451,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__help)
-            opts="analyze checks explain bundle serve probe preflight help"
+            opts="analyze checks explain bundle serve probe preflight schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,6 +562,20 @@ _kubectl__dssc_doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__dssc_doctor__subcmd__help__subcmd__schema)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__dssc_doctor__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -571,7 +591,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__preflight)
-            opts="-f -o -n -h --values --set --offline --samples --max-p50-ms --max-p95-ms --supported-versions --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            opts="-f -o -n -h --values --set --offline --samples --max-p50-ms --max-p95-ms --supported-versions --ca-file --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -602,6 +622,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --supported-versions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -723,6 +747,72 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --checks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__dssc_doctor__subcmd__schema)
+            opts="-o -n -h --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -184,6 +184,8 @@ pub enum Command {
     /// Before `helm install`: check overrides.yaml, the cluster (namespace, CA
     /// ConfigMap/Secret, NetworkPolicies) and the database as the pods will see them.
     Preflight(PreflightArgs),
+    /// Print the JSON Schema of the -o json report (schema/report.schema.json).
+    Schema,
 }
 
 /// The overrides.yaml the install used (or is meant to use): its DB settings take

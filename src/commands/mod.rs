@@ -16,6 +16,7 @@ pub mod catalogue;
 pub mod diagnose;
 pub mod preflight;
 pub mod probe;
+pub mod schema;
 pub mod serve;
 
 /// Runs the command; returns the process exit code.
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         None => diagnose::run(g, &cli.values, &cat),
         Some(Command::Probe(p)) => probe::run(g, p, &cat),
         Some(Command::Preflight(p)) => preflight::run(g, p, &cat),
+        Some(Command::Schema) => schema::run(),
     }
 }
 

@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::version::Info;
 use serde::{Deserialize, Serialize};
 
 /// Where the evidence came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Cluster,
@@ -38,14 +38,14 @@ pub struct Log {
 }
 
 /// Something that could not be read, and why. Becomes `skipped` in the report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skipped {
     pub what: String,
     pub why: String,
 }
 
 /// A database setting and where it was read from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Setting {
     pub value: String,
     pub from: String,
@@ -190,7 +190,7 @@ pub fn pod_ns(p: &Pod) -> &str {
 }
 
 /// A pod's row as `kubectl get pods` prints it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PodRow {
     pub namespace: String,
     pub name: String,

@@ -148,8 +148,7 @@ async fn diagnose(files: Vec<(String, Vec<u8>)>, extra: &[&str]) -> (i32, Value)
     .unwrap();
     h.shutdown().await;
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {stderr}\n{}", String::from_utf8_lossy(&out.stdout)));
+    let report = crate::support::report::json(&out.stdout, &stderr);
     (out.status.code().unwrap_or(-1), report)
 }
 

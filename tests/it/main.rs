@@ -1,8 +1,9 @@
 //! The integration tests, one binary with a module per area: the binary on bundles and
 //! logs (`analyze`), live collection against the bundle server (`live`, `bundle_cli`),
 //! bundle writing (`bundle_write`), the database probe against real PostgreSQL
-//! (`probe`, `live_probe`), `preflight`, the API server (`serve`) and the man pages and
-//! completions (`man`). Shared scaffolding lives in `tests/support`.
+//! (`probe`, `live_probe`), `preflight`, the API server (`serve`), the report schema and
+//! `--version` (`schema`) and the man pages and completions (`man`). Shared scaffolding
+//! lives in `tests/support`.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -15,4 +16,5 @@ mod live_probe;
 mod man;
 mod preflight;
 mod probe;
+mod schema;
 mod serve;
