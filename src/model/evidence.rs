@@ -62,8 +62,12 @@ pub struct Evidence {
     pub pods: Vec<Pod>,
     pub events: Vec<Event>,
     pub configmaps: Vec<ConfigMap>,
-    /// Secrets: values are never kept; `data` holds the keys with empty values.
+    /// Secrets: values are never kept (but a value that is PEM certificates only);
+    /// `data` holds the keys with masked values.
     pub secrets: Vec<Secret>,
+    /// The CA bundle of `db.tls.ca.valueFrom.secretKeyRef` (PEM certificates only) and
+    /// where it was read (`secret NAME key KEY`), for the probe.
+    pub secret_ca: Option<(Vec<u8>, String)>,
     pub services: Vec<Service>,
     pub deployments: Vec<Deployment>,
     pub network_policies: Vec<NetworkPolicy>,
@@ -115,6 +119,7 @@ impl Evidence {
             events: Vec::new(),
             configmaps: Vec::new(),
             secrets: Vec::new(),
+            secret_ca: None,
             services: Vec::new(),
             deployments: Vec::new(),
             network_policies: Vec::new(),

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod live;
 pub mod logfile;
+pub mod secret_ca;
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
