@@ -73,6 +73,31 @@ fn main() {
     let out_dir = env::var("OUT_DIR").unwrap();
     fs::write(Path::new(&out_dir).join("catalogue.rs"), out).expect("write catalogue.rs");
     fs::write(Path::new(&out_dir).join("ids.rs"), ids).expect("write ids.rs");
+    git_commit();
+}
+
+/// `DSSC_DOCTOR_COMMIT`: the abbreviated commit being built (`unknown` without git),
+/// re-captured when HEAD or the branch it names moves.
+fn git_commit() {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let commit = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=DSSC_DOCTOR_COMMIT={commit}");
+    let branch = git(&["symbolic-ref", "-q", "HEAD"]);
+    for path in ["HEAD", "packed-refs"].into_iter().chain(branch.as_deref()) {
+        // A path that does not exist would make cargo rerun this script every build.
+        if let Some(p) = git(&["rev-parse", "--git-path", path]).filter(|p| Path::new(p).exists()) {
+            println!("cargo:rerun-if-changed={p}");
+        }
+    }
 }
 
 /// The names of a regex's named groups (`(?P<name>…)` and `(?<name>…)`).

@@ -1,10 +1,16 @@
 //! `kubectl-dssc_doctor`: parses the command line, runs it, maps errors to exit codes.
 
-use clap::Parser;
-use dssc_doctor::{cli::Cli, commands, model::error::InputError};
+use clap::{CommandFactory, FromArgMatches};
+use dssc_doctor::{cli::Cli, commands, model::error::InputError, report::build::Build};
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    // --version names the commit and the catalogue size too (set here, not in the clap
+    // definition, so the generated man pages do not change with every commit).
+    let cmd = Cli::command().version(Build::current().to_string());
+    let cli = match cmd
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };

@@ -36,12 +36,16 @@ pub fn secret_json_keys_only(obj: &mut serde_json::Value) {
     let b64 = base64::engine::general_purpose::STANDARD.encode(HIDDEN);
     if let Some(Value::Object(d)) = obj.get_mut("data") {
         for v in d.values_mut() {
-            *v = Value::String(b64.clone());
+            if !is_public_ca_pem(v, true) {
+                *v = Value::String(b64.clone());
+            }
         }
     }
     if let Some(Value::Object(d)) = obj.get_mut("stringData") {
         for v in d.values_mut() {
-            *v = Value::String(HIDDEN.to_string());
+            if !is_public_ca_pem(v, false) {
+                *v = Value::String(HIDDEN.to_string());
+            }
         }
     }
     annotations_json(obj);
@@ -71,6 +75,23 @@ pub fn annotations_json(obj: &mut serde_json::Value) {
     }
     if let Some(a) = obj.pointer_mut("/spec/template/metadata/annotations") {
         mask(a);
+    }
+}
+
+/// The one exemption from masking Secret values: a value that is PEM certificates only
+/// (a CA bundle, public by nature; `base64` when it is `data`). Anything else, a
+/// private key or a password included, stays hidden.
+fn is_public_ca_pem(v: &serde_json::Value, base64: bool) -> bool {
+    use base64::Engine as _;
+    let Some(s) = v.as_str() else {
+        return false;
+    };
+    if base64 {
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .is_ok_and(|b| crate::model::pem::is_certificates_only(&b))
+    } else {
+        crate::model::pem::is_certificates_only(s.as_bytes())
     }
 }
 

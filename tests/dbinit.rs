@@ -29,6 +29,11 @@ const POD: &str = "auth-7d78dccff7-nfh97";
 // Scaffolding: PostgreSQL servers, certificates, listeners and the network namespace.
 // Self-contained on purpose (to be moved into the shared tests/support).
 // ======================================================================================
+/// JSON reports checked against the shipped schema, as in the `it` tests.
+#[path = "support/report.rs"]
+#[allow(dead_code)]
+mod report;
+
 #[allow(dead_code)]
 mod scaffold {
     use std::io::{Read, Write};
@@ -1116,8 +1121,7 @@ fn analyze(dir: &Path, t: &Target, log: &str, events: Vec<Value>, running: bool)
         .expect("run analyze");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "analyze panicked: {stderr}");
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("analyze output is not JSON ({e}): {stderr}"))
+    report::json(&out.stdout, &stderr)
 }
 
 fn finding_ids(r: &Value) -> Vec<String> {
@@ -1953,7 +1957,7 @@ fn benign_lines_give_no_specific_finding() {
             .unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = report::json(&out.stdout, &String::from_utf8_lossy(&out.stderr));
     assert!(finding_ids(&r).is_empty(), "{:?}", finding_ids(&r));
     assert_eq!(out.status.code(), Some(0));
 }

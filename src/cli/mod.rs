@@ -216,6 +216,8 @@ pub enum Command {
     /// Re-diagnose the live install on an interval and serve the metrics on /metrics
     /// (and /healthz), for a Prometheus that scrapes.
     Exporter(ExporterArgs),
+    /// Print the JSON Schema of the -o json report (schema/report.schema.json).
+    Schema,
 }
 
 /// The overrides.yaml the install used (or is meant to use): its DB settings take

@@ -15,6 +15,7 @@ or unreadable values (malformed YAML is reported as file:line:column).
 Examples:
   kubectl dssc-doctor preflight -f overrides.yaml -n trendmicro
   kubectl dssc-doctor preflight -f overrides.yaml --set db.host=10.0.0.5 --offline
+  kubectl dssc-doctor preflight -f overrides.yaml --ca-file ca.pem -n trendmicro
   kubectl dssc-doctor preflight -f overrides.yaml -o junit > preflight.xml")]
 pub struct PreflightArgs {
     /// Values file (overrides.yaml); several merge in order like helm's -f (- is stdin).
@@ -34,4 +35,9 @@ pub struct PreflightArgs {
     /// Supported database server versions, MIN-MAX major versions.
     #[arg(long, default_value = "9.6-13", value_parser = super::ranges::parse_versions)]
     pub supported_versions: VersionRange,
+    /// The CA certificate (PEM bundle) the CA ConfigMap/Secret is to hold: the database
+    /// is probed with it, and a CA object not created yet is a reminder with the
+    /// `kubectl create` command instead of a failure.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
 }

@@ -120,11 +120,13 @@ pub async fn connect(
 
 /// The diagnosis probe's configuration, when the discovered settings allow one.
 pub fn probe_config(g: &Global, ev: &Evidence) -> Option<crate::probe::ProbeConfig> {
-    crate::probe::from_evidence(
+    let mut cfg = crate::probe::from_evidence(
         ev,
         &crate::probe::DiscoverOptions {
             connect_timeout: g.probe.probe_timeout,
             samples: g.probe.probe_samples,
         },
-    )
+    )?;
+    crate::sources::secret_ca::use_in_probe(ev, &mut cfg);
+    Some(cfg)
 }

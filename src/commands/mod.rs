@@ -18,6 +18,7 @@ pub mod exporter;
 pub mod preflight;
 pub mod probe;
 pub mod push;
+pub mod schema;
 pub mod serve;
 pub mod watch;
 
@@ -61,6 +62,7 @@ fn dispatch(cli: &Cli, g: &Global, cat: &Catalogue) -> anyhow::Result<i32> {
         Some(Command::Exporter(a)) => exporter::run(g, &cli.fleet, a, cat),
         Some(Command::Probe(p)) => probe::run(g, p, cat),
         Some(Command::Preflight(p)) => preflight::run(g, p, cat),
+        Some(Command::Schema) => schema::run(),
     }
 }
 

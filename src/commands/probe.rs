@@ -80,6 +80,7 @@ async fn discover(g: &Global, a: &ProbeArgs, cat: &Catalogue) -> anyhow::Result<
             "no external database configured for the install in namespace {ns} (no db-init pods or Helm release with db.host); pass --host"
         ))
     })?;
+    crate::sources::secret_ca::use_in_probe(&ev, &mut cfg);
     cfg.latency = a.latency.thresholds();
     cfg.services = a.services;
     cfg.max_open_connections = a.max_open_connections;

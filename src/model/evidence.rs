@@ -14,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::version::Info;
 use serde::{Deserialize, Serialize};
 
 /// Where the evidence came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Cluster,
@@ -41,14 +41,14 @@ pub struct Log {
 }
 
 /// Something that could not be read, and why. Becomes `skipped` in the report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skipped {
     pub what: String,
     pub why: String,
 }
 
 /// A database setting and where it was read from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Setting {
     pub value: String,
     pub from: String,
@@ -65,8 +65,12 @@ pub struct Evidence {
     pub pods: Vec<Pod>,
     pub events: Vec<Event>,
     pub configmaps: Vec<ConfigMap>,
-    /// Secrets: values are never kept; `data` holds the keys with empty values.
+    /// Secrets: values are never kept (but a value that is PEM certificates only);
+    /// `data` holds the keys with masked values.
     pub secrets: Vec<Secret>,
+    /// The CA bundle of `db.tls.ca.valueFrom.secretKeyRef` (PEM certificates only) and
+    /// where it was read (`secret NAME key KEY`), for the probe.
+    pub secret_ca: Option<(Vec<u8>, String)>,
     pub services: Vec<Service>,
     pub deployments: Vec<Deployment>,
     pub network_policies: Vec<NetworkPolicy>,
@@ -122,6 +126,7 @@ impl Evidence {
             events: Vec::new(),
             configmaps: Vec::new(),
             secrets: Vec::new(),
+            secret_ca: None,
             services: Vec::new(),
             deployments: Vec::new(),
             network_policies: Vec::new(),
@@ -199,7 +204,7 @@ pub fn pod_ns(p: &Pod) -> &str {
 }
 
 /// A pod's row as `kubectl get pods` prints it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PodRow {
     pub namespace: String,
     pub name: String,

@@ -10,7 +10,9 @@ use serde::Serialize;
 use crate::catalogue::{render_template, Catalogue, RuleId, Severity};
 
 /// Where a piece of evidence was seen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
     Event,
@@ -35,7 +37,7 @@ impl Origin {
 }
 
 /// One observation backing a finding. Identical texts are merged and counted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Evidence {
     pub source: Origin,
@@ -50,7 +52,7 @@ pub struct Evidence {
 }
 
 /// A finding as reported.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub id: String,

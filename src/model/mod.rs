@@ -5,6 +5,7 @@ pub mod duration;
 pub mod error;
 pub mod evidence;
 pub mod findings;
+pub mod pem;
 pub mod tls;
 
 /// Removes repeated items, keeping the first of each where it stands (`Vec::dedup`

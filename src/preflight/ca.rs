@@ -1,5 +1,6 @@
-//! The CA checks before install: the referenced ConfigMap/Secret key (MNT001/MNT002)
-//! and the bundle itself (TLS007-009).
+//! The CA checks before install: the referenced ConfigMap/Secret key (MNT001/MNT002,
+//! or PRE002 when `--ca-file` gives the CA the object is still to be created from) and
+//! the bundle itself (TLS007-009), from the cluster or from `--ca-file`.
 
 use super::*;
 use crate::catalogue::ids;
@@ -23,6 +24,34 @@ pub(crate) fn ca_checks(
                 why: e.clone(),
             });
             run.row("cluster", "ca object", "skip", e, ms);
+            return None;
+        }
+        Read::Ok(None) if run.ca_file.is_some() => {
+            let file = run.ca_file.clone().unwrap_or_default();
+            let create = if kind == "secret" {
+                "secret generic"
+            } else {
+                "configmap"
+            };
+            let command =
+                format!("kubectl create {create} {name} --from-file={key}={file} -n {ns}");
+            run.hit(
+                ids::PRE002,
+                &subject,
+                format!(
+                    "{kind} {name} does not exist yet in namespace {ns}; --ca-file {file} is the CA it is to hold"
+                ),
+                vec![("ca_file".into(), file)],
+            );
+            run.row(
+                "cluster",
+                "ca object",
+                "warn",
+                format!(
+                    "{kind} {name} is still to be created in {ns}, before helm install: {command}"
+                ),
+                ms,
+            );
             return None;
         }
         Read::Ok(None) => {
@@ -109,7 +138,28 @@ pub(crate) fn ca_checks(
         return None;
     }
     let origin = format!("{kind} {name} key {key}");
-    let (hits, subjects) = probe::cert::bundle_findings(pem, &origin);
+    bundle_checks(run, pem, &origin, &subject, "cluster", "ca certificate")
+        .then(|| (pem.clone(), origin))
+}
+
+/// `--ca-file`: the bundle checked like the cluster's (TLS007-009); returns it for the
+/// probe when it holds a CA certificate.
+pub(crate) fn ca_file_checks(run: &mut Run, f: &CaFile) -> Option<(Vec<u8>, String)> {
+    let origin = format!("--ca-file {}", f.path);
+    bundle_checks(run, &f.pem, &origin, &origin, "values", "ca file")
+        .then(|| (f.pem.clone(), origin))
+}
+
+/// The bundle's findings and its check row; true when it holds a certificate.
+fn bundle_checks(
+    run: &mut Run,
+    pem: &[u8],
+    origin: &str,
+    subject: &str,
+    group: &str,
+    name: &str,
+) -> bool {
+    let (hits, subjects) = probe::cert::bundle_findings(pem, origin);
     let mut worst = "pass";
     let mut problems = Vec::new();
     for h in &hits {
@@ -121,7 +171,7 @@ pub(crate) fn ca_checks(
         }
         problems.push(h.evidence.clone());
         if let Some(id) = ids::lookup(&h.id) {
-            run.hit(id, &subject, h.evidence.clone(), h.captures.clone());
+            run.hit(id, subject, h.evidence.clone(), h.captures.clone());
         }
     }
     let detail = if problems.is_empty() {
@@ -133,10 +183,6 @@ pub(crate) fn ca_checks(
     } else {
         problems.join("; ")
     };
-    run.row("cluster", "ca certificate", worst, detail, None);
-    if subjects.is_empty() {
-        None
-    } else {
-        Some((pem.clone(), origin))
-    }
+    run.row(group, name, worst, detail, None);
+    !subjects.is_empty()
 }

@@ -14,7 +14,8 @@
 //!   cannot tell (NET011), naming the isolating policies and a rule for exactly the pods
 //!   they isolate.
 //! * **database**: the staged probe (`probe::run`) with the values' settings and the CA
-//!   read from the cluster, as db-init would connect.
+//!   read from the cluster (or, with `--ca-file`, the CA about to be installed; a CA
+//!   object not created yet is then PRE002 with the command), as db-init would connect.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -58,6 +59,16 @@ pub struct Options {
     pub samples: usize,
     pub latency: probe::LatencyThresholds,
     pub supported_versions: VersionRange,
+    /// `--ca-file`: the CA the CA object is to hold; the probe uses it.
+    pub ca_file: Option<CaFile>,
+}
+
+/// A CA bundle read from a file (`--ca-file`), as given on the command line.
+#[derive(Clone, Debug)]
+pub struct CaFile {
+    /// The path as the user wrote it (it goes into the `kubectl create` command).
+    pub path: String,
+    pub pem: Vec<u8>,
 }
 
 /// 3 when a check failed or an error finding exists, else 4 with a warning, else 0.
@@ -84,6 +95,8 @@ pub(crate) struct Run<'a> {
     context: BTreeMap<String, String>,
     namespace: String,
     release: String,
+    /// `--ca-file` as given, when set.
+    ca_file: Option<String>,
 }
 
 impl Run<'_> {
@@ -164,9 +177,11 @@ pub async fn preflight(o: &Options, cat: &Catalogue, vals: &Values) -> Report {
         context,
         namespace: namespace.clone(),
         release: release.clone(),
+        ca_file: o.ca_file.as_ref().map(|f| f.path.clone()),
     };
 
     values_group(&mut run, o, vals);
+    let ca_file = o.ca_file.as_ref().and_then(|f| ca_file_checks(&mut run, f));
 
     let mut cluster = None;
     match client {
@@ -195,7 +210,8 @@ pub async fn preflight(o: &Options, cat: &Catalogue, vals: &Values) -> Report {
         Some(Ok((c, _, _))) => cluster = cluster_group(&mut run, &c, &settings, timeout).await,
     }
 
-    let ca = cluster.as_ref().and_then(|c| c.ca.clone());
+    // The CA of --ca-file is the one the pods are to get; else the cluster's.
+    let ca = ca_file.or_else(|| cluster.as_ref().and_then(|c| c.ca.clone()));
     let mut probe_json = None;
     if !o.offline {
         network_group(&mut run, vals, &settings, cluster.as_ref(), timeout).await;

@@ -13,11 +13,13 @@ use crate::catalogue::Severity;
 use crate::model::evidence::{PodRow, Setting, Skipped, SourceKind};
 use crate::model::findings::Finding;
 
+pub mod build;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod openmetrics;
 pub mod sanitize;
+pub mod schema;
 pub mod text;
 
 /// Version of the JSON report schema; bumped only on incompatible changes.
@@ -34,7 +36,7 @@ pub enum Format {
     OpenMetrics,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceInfo {
     pub kind: SourceKind,
@@ -46,12 +48,13 @@ pub struct SourceInfo {
 }
 
 /// One pass/warn/fail line of a check list (preflight, probe stages).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckLine {
     pub group: String,
     pub name: String,
     /// `pass`, `warn`, `fail` or `skip`.
+    #[schemars(extend("enum" = ["pass", "warn", "fail", "skip"]))]
     pub result: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub detail: String,
@@ -59,7 +62,7 @@ pub struct CheckLine {
     pub ms: Option<f64>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
@@ -67,17 +70,21 @@ pub struct Summary {
 }
 
 /// Everything a run reports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub schema_version: u32,
     pub tool: String,
+    /// The version, commit and catalogue size of the doctor that made the report.
+    pub build: build::Build,
     pub source: SourceInfo,
     pub settings: BTreeMap<String, Setting>,
     pub pods: Vec<PodRow>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckLine>,
+    /// The probe's stages and measurements (`probe`, `preflight`, a diagnosis).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub probe: Option<serde_json::Value>,
     pub findings: Vec<Finding>,
     pub skipped: Vec<Skipped>,
@@ -93,6 +100,7 @@ impl Report {
         let mut r = Report {
             schema_version: SCHEMA_VERSION,
             tool: format!("dssc-doctor {}", env!("CARGO_PKG_VERSION")),
+            build: build::Build::current(),
             source,
             settings: BTreeMap::new(),
             pods: Vec::new(),

@@ -408,6 +408,7 @@ pub async fn collect_as(
         (&a.pod, &a.container, a.previous).cmp(&(&b.pod, &b.container, b.previous))
     });
     crate::settings::pod_env::from_pods(&mut ev);
+    super::secret_ca::read(client, namespace, &mut ev, t).await;
     Ok(ev)
 }
 

@@ -10,6 +10,7 @@ pub mod dns;
 pub mod live;
 pub mod logfile;
 pub mod namespace;
+pub mod secret_ca;
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};

@@ -52,7 +52,7 @@ fn json_report(args: &[&str]) -> (i32, Value) {
     let mut a = args.to_vec();
     a.extend(["-o", "json"]);
     let o = doctor(&a, None);
-    let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", o.stdout));
+    let v = crate::support::report::json(&o.stdout, &o.stderr);
     (o.code, v)
 }
 
@@ -262,7 +262,7 @@ Error: could not set up database: database not available: could not get database
 "#;
     let o = doctor(&["analyze", "-", "-o", "json"], Some(log));
     assert_eq!(o.code, 3, "{}", o.stderr);
-    let r: Value = serde_json::from_str(&o.stdout).unwrap();
+    let r = crate::support::report::json(&o.stdout, &o.stderr);
     assert_eq!(ids(&r), ["AUTH001"]);
     assert_eq!(r["source"]["kind"], "log");
 
@@ -475,7 +475,7 @@ pattern = 'cannot execute (?P<stmt>\w+) in a read-only transaction'
         Some(b"Error: pq: cannot execute CREATE in a read-only transaction\n"),
     );
     assert_eq!(o.code, 4, "{}", o.stderr);
-    let r: Value = serde_json::from_str(&o.stdout).unwrap();
+    let r = crate::support::report::json(&o.stdout, &o.stderr);
     assert_eq!(ids(&r), ["SITE001"]);
     // A broken rule file is a usage error naming the file.
     std::fs::write(dir.path().join("bad.toml"), "[[rule]]\nid = 1\n").unwrap();

@@ -78,7 +78,7 @@ fn analyze_json(path: &Path) -> Value {
         path.display(),
         show(&o)
     );
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&o)))
+    crate::support::report::json(&o.stdout, &show(&o))
 }
 
 /// The findings without what names where the evidence was read from: `confirmedBy`
@@ -232,6 +232,7 @@ fn bundle_of_a_served_bundle_round_trips() {
         for want in ["analysis.json", "version.yaml"] {
             assert!(dir.join(want).is_file(), "{want} missing");
         }
+        crate::support::report::json(std::fs::read(dir.join("analysis.json")).unwrap(), name);
 
         // Round 2: the written bundle served again → second.tar.gz.
         let second = tmp.path().join("second.tar.gz");
@@ -495,7 +496,7 @@ fn planted_password_appears_in_no_output_and_no_bundle_file() {
                 assert!(out.contains("password=***HIDDEN***"), "{out}");
             }
             if f == "json" {
-                let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+                let r = crate::support::report::json(&o.stdout, &show(&o));
                 live_ids = ids(&r["findings"]);
             }
         }

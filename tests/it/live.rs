@@ -159,7 +159,7 @@ fn the_binary_diagnoses_a_live_install() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = crate::support::report::json(&out.stdout, &String::from_utf8_lossy(&out.stderr));
     assert_eq!(ids(&r), ["MNT002"]);
     assert!(r["findings"][0]["fix"]
         .to_string()
@@ -238,7 +238,7 @@ fn values_that_the_pods_do_not_use_mean_helm_upgrade_was_not_run() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!stdout.contains("pw-not-printed-7c1"));
-    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let r = crate::support::report::json(stdout.as_bytes(), "");
     let got = ids(&r);
     assert!(got.contains(&"CFG001".to_string()), "{got:?}");
     assert!(got.contains(&"CFG002".to_string()), "{got:?}");

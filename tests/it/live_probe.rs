@@ -148,8 +148,7 @@ async fn diagnose(files: Vec<(String, Vec<u8>)>, extra: &[&str]) -> (i32, Value)
     .unwrap();
     h.shutdown().await;
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let report: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {stderr}\n{}", String::from_utf8_lossy(&out.stdout)));
+    let report = crate::support::report::json(&out.stdout, &stderr);
     (out.status.code().unwrap_or(-1), report)
 }
 
@@ -347,4 +346,119 @@ async fn probe_without_host_and_nothing_to_discover_is_a_usage_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("pass --host"), "{err}");
+}
+
+/// The healthy install with its CA in a Secret (`secretKeyRef`, volume `database-ca`
+/// from Secret `dssc-db-ca` key `ca`), sslmode verify-ca, pointed at `port`. The Secret
+/// also holds a private key and a password, which must never be read into any output.
+fn secret_ca_bundle(port: u16, ca_value: &str) -> Vec<(String, Vec<u8>)> {
+    bundle_for("healthy", "127.0.0.1", port, &ca().pem())
+        .into_iter()
+        .map(|(rel, data)| {
+            let edit = |f: &dyn Fn(&mut Value)| {
+                let mut v: Value = serde_json::from_slice(&data).unwrap();
+                f(&mut v);
+                serde_json::to_vec(&v).unwrap()
+            };
+            let data = if rel.ends_with("pods/trendmicro.json") {
+                edit(&|v| {
+                    for p in v["items"].as_array_mut().unwrap() {
+                        for vol in p["spec"]["volumes"].as_array_mut().into_iter().flatten() {
+                            if vol["name"] == "database-ca" {
+                                *vol = serde_json::json!({"name": "database-ca", "secret": {
+                                    "secretName": "dssc-db-ca",
+                                    "items": [{"key": "ca", "path": "ca.pem"}]}});
+                            }
+                        }
+                        for ic in p["spec"]["initContainers"]
+                            .as_array_mut()
+                            .into_iter()
+                            .flatten()
+                        {
+                            for e in ic["env"].as_array_mut().into_iter().flatten() {
+                                if e["name"] == "PGSSLMODE" {
+                                    e["value"] = "verify-ca".into();
+                                }
+                            }
+                        }
+                    }
+                })
+            } else if rel.ends_with("secrets/trendmicro.json") {
+                edit(&|v| {
+                    v["items"].as_array_mut().unwrap().push(serde_json::json!({
+                        "kind": "Secret", "apiVersion": "v1", "type": "Opaque",
+                        "metadata": {"name": "dssc-db-ca", "namespace": "trendmicro"},
+                        "data": {
+                            "ca": b64(ca_value),
+                            "tls.key": b64(&String::from_utf8(ca().key_pem()).unwrap()),
+                            "password": b64(SECRET_CA_PASSWORD),
+                        }
+                    }));
+                })
+            } else {
+                data
+            };
+            (rel, data)
+        })
+        .collect()
+}
+
+const SECRET_CA_PASSWORD: &str = "never-printed-4f1a";
+
+/// A CA held in a Secret: that one key is read, found to be PEM certificates only and
+/// used by the probe (the chain verifies: no TLS001, no withheld CA); the Secret's
+/// private key and password appear in no output. A key that holds a private key next
+/// to the certificate is not used and is named in `skipped`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_in_a_secret_is_read_and_used_by_the_probe() {
+    if !pg::available() {
+        return;
+    }
+    let srv = dns_only_server();
+    let key_pem = String::from_utf8(ca().key_pem()).unwrap();
+    let key_body = key_pem.lines().nth(1).unwrap().to_string();
+    let ca_pem = String::from_utf8(ca().pem()).unwrap();
+    let (code, r) = diagnose(secret_ca_bundle(srv.port, &ca_pem), &[]).await;
+    let text = r.to_string();
+    assert!(!text.contains(SECRET_CA_PASSWORD) && !text.contains(&key_body));
+    // PostgreSQL 15 and its max_connections are warnings (DB001, DB003), nothing TLS.
+    assert!(code == 0 || code == 4, "{r:#}");
+    let ids = crate::support::report::ids(&r);
+    assert!(
+        !ids.iter()
+            .any(|i| i.starts_with("TLS") || i.starts_with("PRB")),
+        "{ids:?}"
+    );
+    let probe = &r["probe"];
+    assert_eq!(
+        probe["certificate"]["ca_bundle"],
+        serde_json::json!(["CN=Live Probe Test CA"]),
+        "{probe:#}"
+    );
+    assert!(probe.get("ca_withheld").is_none(), "{probe:#}");
+    let rows = database_rows(&r);
+    for n in ["tls-handshake", "certificate", "connect"] {
+        assert!(
+            rows.contains(&(n.to_string(), "pass".to_string())),
+            "{n}: {rows:?}"
+        );
+    }
+    assert!(findings(&r, "TLS001").is_empty(), "{r:#}");
+
+    // Certificate and private key in the one key: not a CA bundle, not used.
+    let (_, r) = diagnose(
+        secret_ca_bundle(srv.port, &format!("{ca_pem}{key_pem}")),
+        &[],
+    )
+    .await;
+    let text = r.to_string();
+    assert!(!text.contains(SECRET_CA_PASSWORD) && !text.contains(&key_body));
+    let skipped = r["skipped"].to_string();
+    assert!(
+        skipped.contains("secret dssc-db-ca key ca")
+            && skipped.contains("not PEM certificates only"),
+        "{skipped}"
+    );
+    assert_eq!(r["probe"]["ca_withheld"], true, "{:#}", r["probe"]);
+    assert!(r["probe"]["certificate"].get("ca_bundle").is_none());
 }

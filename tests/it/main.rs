@@ -3,7 +3,8 @@
 //! bundle writing (`bundle_write`), metrics into Prometheus and batch analysis
 //! (`fleet`), the database probe against real PostgreSQL (`probe`, `live_probe`),
 //! `preflight`, NetworkPolicy reasoning on bundles (`netpol`), read failures and
-//! `--watch` (`live_errors`, `watch`), the API server (`serve`) and the man pages and
+//! `--watch` (`live_errors`, `watch`), hostile input (`hostile`), the API server
+//! (`serve`), the report schema and `--version` (`schema`) and the man pages and
 //! completions (`man`). Shared scaffolding lives in `tests/support`.
 
 #[path = "../support/mod.rs"]
@@ -21,5 +22,6 @@ mod man;
 mod netpol;
 mod preflight;
 mod probe;
+mod schema;
 mod serve;
 mod watch;

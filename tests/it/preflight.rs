@@ -29,8 +29,7 @@ struct Out {
 
 impl Out {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
+        crate::support::report::json(&self.stdout, &self.stderr)
     }
 
     /// `(id, severity)` of every finding.
@@ -967,5 +966,70 @@ async fn openshift_dns_on_5353_is_cannot_tell_with_the_chart_policies() {
     );
     assert_eq!(o.row("network", "dns egress")["result"], "warn");
     assert_eq!(o.row("network", "database egress")["result"], "pass");
+    h.shutdown().await;
+}
+
+/// `--ca-file`: before the CA ConfigMap exists, the probe uses the CA about to be
+/// installed and the ConfigMap is reported as still to be created (PRE002, a warning,
+/// with the exact command); without the file the same setup is MNT001, and a file
+/// holding another CA fails the certificate stage, so the probe really used the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ca_file_probes_before_the_ca_configmap_exists() {
+    if !pg::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let h = cluster(vec![], vec![]).await;
+    let v = values(dir.path(), "localhost", true);
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca().pem()).unwrap();
+    let ca_path = ca_file.to_str().unwrap();
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--ca-file", ca_path]));
+    assert_eq!(o.code, 4, "{}\n{}", o.stdout, o.stderr);
+    assert_eq!(o.ids(), ["PRE002"], "{}", o.stdout);
+    let command =
+        format!("kubectl create configmap dssc-db-trust --from-file=ca={ca_path} -n {NS}");
+    let f = o.finding("PRE002");
+    assert_eq!(f["fix"][0], command.as_str(), "{f}");
+    assert_eq!(
+        f["subjects"][0], "configmap trendmicro/dssc-db-trust",
+        "{f}"
+    );
+    let row = o.row("cluster", "ca object");
+    assert_eq!(row["result"], "warn", "{row}");
+    assert!(row["detail"].as_str().unwrap().contains(&command), "{row}");
+    assert_eq!(o.row("values", "ca file")["result"], "pass");
+    for n in ["tls-handshake", "certificate", "connect", "readiness"] {
+        assert_eq!(o.row("database", n)["result"], "pass", "{n}: {}", o.stdout);
+    }
+
+    // Without the file: the missing ConfigMap is the failure it will be at install.
+    let o = tokio::task::block_in_place(|| preflight(&h, dir.path(), &v, &["--no-probe"]));
+    assert_eq!(o.code, 3, "{}", o.stdout);
+    assert_eq!(o.ids(), ["MNT001"], "{}", o.stdout);
+
+    // A file with another CA: the server's certificate does not verify against it.
+    let other = dir.path().join("other.pem");
+    std::fs::write(&other, Ca::new("Some Other Root CA").pem()).unwrap();
+    let o = tokio::task::block_in_place(|| {
+        preflight(&h, dir.path(), &v, &["--ca-file", other.to_str().unwrap()])
+    });
+    assert_eq!(o.code, 3, "{}", o.stdout);
+    assert!(o.ids().contains(&"TLS001".to_string()), "{}", o.stdout);
+    assert_ne!(o.row("database", "certificate")["result"], "pass");
+
+    // An unreadable file is a usage error, one line.
+    let missing = dir.path().join("missing.pem");
+    let o = tokio::task::block_in_place(|| {
+        preflight(
+            &h,
+            dir.path(),
+            &v,
+            &["--ca-file", missing.to_str().unwrap()],
+        )
+    });
+    assert_eq!(o.code, 2, "{}{}", o.stdout, o.stderr);
+    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    assert!(o.stderr.contains("--ca-file"), "{}", o.stderr);
     h.shutdown().await;
 }

@@ -467,7 +467,7 @@ fn binary_exit_codes_and_json() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let v = crate::support::report::json(stdout.as_bytes(), "");
     let stages = v["probe"]["stages"].as_array().unwrap();
     assert_eq!(stages.len(), 8);
     assert!(stages.iter().all(|s| s["result"] == "pass"), "{stdout}");
@@ -484,7 +484,7 @@ fn binary_exit_codes_and_json() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = crate::support::report::json(&out.stdout, &String::from_utf8_lossy(&out.stderr));
     let f = &v["findings"][0];
     assert_eq!(f["id"], "TLS002");
     assert_eq!(f["confirmedBy"][0], "probe");

@@ -1275,3 +1275,119 @@ fn serve_command_end_to_end() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// The one exemption from masking Secret values: a key that holds PEM certificates only
+/// (a CA bundle) is served as the real API server would, and kept in a bundle written
+/// from the cluster; a private key, a certificate with its key, and a password in the
+/// same Secret stay masked in the server's answers and in every file of the bundle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_pem_certificates_of_a_secret_are_served_and_kept() {
+    use crate::support::report::b64;
+    let ca = crate::support::certs::Ca::new("Secret Exemption Test CA");
+    let cert = String::from_utf8(ca.pem()).unwrap();
+    let key = String::from_utf8(ca.key_pem()).unwrap();
+    let key_body = key.lines().nth(1).unwrap().to_string();
+    let secret = json!({"kind": "Secret", "apiVersion": "v1", "type": "Opaque",
+    "metadata": {"name": "dssc-db-ca", "namespace": NS},
+    "data": {
+        "ca": b64(cert.as_bytes()),
+        "tls.key": b64(key.as_bytes()),
+        "bundle-with-key": b64(format!("{cert}{key}").as_bytes()),
+        "password": b64(SECRET_VALUE.as_bytes()),
+    }});
+    let files = || {
+        vec![(
+            format!("cluster-resources/secrets/{NS}.json"),
+            serde_json::to_vec(&list("Secret", vec![secret.clone()])).unwrap(),
+        )]
+    };
+    let leaks = |what: &str, t: &str| {
+        for bad in [key_body.as_str(), SECRET_VALUE] {
+            assert!(!t.contains(bad), "{what}: a Secret value leaked");
+        }
+        for bad in [key.as_bytes(), SECRET_VALUE.as_bytes()] {
+            assert!(
+                !t.contains(&b64(bad)),
+                "{what}: a Secret value leaked (base64)"
+            );
+        }
+    };
+    let h = serve::start(
+        Arc::new(BundleApi::from_files(files())),
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    let a = h.addr();
+    for target in [
+        format!("/api/v1/namespaces/{NS}/secrets/dssc-db-ca"),
+        format!("/api/v1/namespaces/{NS}/secrets"),
+        "/api/v1/secrets".to_string(),
+    ] {
+        let r = get(a, &target).await;
+        assert_eq!(r.status, 200, "{target}");
+        leaks(&target, &r.text());
+        let v = r.json();
+        let data = if v["items"].is_array() {
+            v["items"][0]["data"].clone()
+        } else {
+            v["data"].clone()
+        };
+        assert_eq!(data["ca"], b64(cert.as_bytes()), "{target}");
+        let hidden = b64(b"***HIDDEN***");
+        for k in ["tls.key", "bundle-with-key", "password"] {
+            assert_eq!(data[k], hidden.as_str(), "{target}: {k}");
+        }
+    }
+    h.shutdown().await;
+
+    // A bundle written from a cluster that serves every value, as a real one does.
+    let h = serve::start(
+        Arc::new(BundleApi::with_secret_values(files())),
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = crate::support::cli::kubeconfig_in(&h, dir.path());
+    let out = dir.path().join("b");
+    let o = tokio::task::block_in_place(|| {
+        Command::new(crate::support::cli::BIN)
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .args(["-n", NS, "--no-probe", "bundle", "--dir"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    });
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        crate::support::cli::show(&o)
+    );
+    leaks("bundle output", &crate::support::cli::show(&o));
+    let mut kept_ca = false;
+    for e in walk(&out) {
+        let t = String::from_utf8_lossy(&std::fs::read(&e).unwrap()).into_owned();
+        leaks(&e.display().to_string(), &t);
+        kept_ca |= t.contains(&b64(cert.as_bytes()));
+    }
+    assert!(kept_ca, "the CA bundle was not kept in the written bundle");
+    h.shutdown().await;
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

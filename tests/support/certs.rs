@@ -98,6 +98,11 @@ impl Ca {
         self.cert.to_pem().unwrap()
     }
 
+    /// The CA's private key (PKCS#8 PEM), for tests that plant one where it must not leak.
+    pub fn key_pem(&self) -> Vec<u8> {
+        self.key.private_key_to_pem_pkcs8().unwrap()
+    }
+
     /// A server certificate valid now.
     pub fn server(&self, cn: &str, sans: &[San], key: Key) -> Issued {
         self.server_valid(cn, sans, key, now() - 86400, now() + 365 * 86400)
