@@ -20,7 +20,14 @@ const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/catalogue.
 /// Context variables a `fix` template may use besides the rule's own captures.
 /// Context variables known only when the evidence shows them (e.g. the keys a
 /// ConfigMap does have); a fix line using one is dropped when it is unknown.
-pub const OPTIONAL_VARS: &[&str] = &["found_keys", "other_ns", "other_kind"];
+pub const OPTIONAL_VARS: &[&str] = &[
+    "found_keys",
+    "other_ns",
+    "other_kind",
+    // The server's connection settings, when a probe read them.
+    "max_connections",
+    "reserved",
+];
 
 pub const CONTEXT_VARS: &[&str] = &[
     "ca_create",
@@ -37,6 +44,10 @@ pub const CONTEXT_VARS: &[&str] = &[
     "user",
     "sslmode",
     "chart",
+    // Smart Check's connection pools: services x db.maxOpenConnections.
+    "services",
+    "max_open",
+    "pool_budget",
 ];
 
 #[derive(
@@ -88,7 +99,8 @@ struct RawRule {
     group_by: Option<Vec<String>>,
     #[serde(default)]
     explains: Vec<String>,
-    /// For code checks: the variables the code supplies to `fix` (like pattern captures).
+    /// The variables code supplies to `fix` (like pattern captures): a code check's
+    /// values, or what the probe adds to a pattern rule's hit (`waited`).
     #[serde(default)]
     vars: Vec<String>,
     #[serde(default)]
@@ -332,9 +344,6 @@ fn compile(r: RawRule, file: &str) -> Result<Rule, CatalogueError> {
         return Err(fail(
             "a pattern rule needs at least one [[rule.match]]".into(),
         ));
-    }
-    if !r.code && !r.vars.is_empty() {
-        return Err(fail("vars applies to code checks only".into()));
     }
     let mut matchers = Vec::new();
     let mut captures: BTreeSet<String> = r.vars.iter().cloned().collect();
