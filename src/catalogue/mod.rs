@@ -471,6 +471,35 @@ mod tests {
         }
     }
 
+    /// The families real clients print: each documented by `explain` and listed in
+    /// README's catalogue table.
+    #[test]
+    fn new_families_are_explained_and_listed() {
+        let c = Catalogue::builtin().unwrap();
+        let readme = std::fs::read_to_string("README.md").unwrap();
+        for id in [
+            "AUTH004", "NET006", "NET007", "NET008", "NET009", "TLS010", "TLS011", "TLS012",
+            "TLS013", "TLS014", "DB004", "DB005",
+        ] {
+            let r = c.get(id).unwrap_or_else(|| panic!("{id} missing"));
+            let e = c.explain(r);
+            assert!(e.contains("\nWhy\n") && e.contains("\nFix\n"), "{e}");
+            assert!(readme.contains(id), "README's table does not list {id}");
+        }
+    }
+
+    #[test]
+    fn pattern_rules_may_declare_probe_vars() {
+        let c = Catalogue::builtin().unwrap();
+        assert!(c
+            .get("NET006")
+            .unwrap()
+            .fix
+            .iter()
+            .any(|l| l.contains("(waited {waited})")));
+        assert!(ids::NET006.vars().contains(&"waited"));
+    }
+
     #[test]
     fn duplicate_ids_are_rejected() {
         let text = std::fs::read_to_string("checks/net.toml").unwrap();
