@@ -224,7 +224,12 @@ pub(crate) fn classify_failure(msg: &str) -> TlsFailure {
             other => TlsFailure::Alert(other.into()),
         };
     }
-    if m.contains("unsupported protocol") || m.contains("no protocols available") {
+    // "legacy sigalg disallowed": the server negotiated TLS 1.1 or older, whose
+    // signatures OpenSSL (like Go, which stops at TLS 1.2) no longer takes.
+    if m.contains("unsupported protocol")
+        || m.contains("no protocols available")
+        || m.contains("legacy sigalg disallowed")
+    {
         return TlsFailure::Version;
     }
     if m.contains("wrong version number")
@@ -250,6 +255,10 @@ mod classify_tests {
         assert_eq!(
             classify_failure("error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../ssl/record/rec_layer_s3.c:1605:SSL alert number 40"),
             TlsFailure::Alert("handshake failure".into())
+        );
+        assert_eq!(
+            classify_failure("error:0A00014D:SSL routines:tls_process_key_exchange:legacy sigalg disallowed or unsupported:../ssl/statem/statem_clnt.c:2254:"),
+            TlsFailure::Version
         );
         assert_eq!(
             classify_failure("error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../ssl/record/ssl3_record.c:354:"),

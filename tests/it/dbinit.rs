@@ -1811,8 +1811,9 @@ fn every_client_in_every_failure_mode_is_recognised() {
                 let res = rt.block_on(dssc_doctor::probe::run(&probe_config(&m.target)));
                 let got: Vec<&str> = res.hits.iter().map(|h| h.id.as_str()).collect();
                 if !got.iter().any(|g| accept.contains(g)) {
+                    let ev: Vec<&str> = res.hits.iter().map(|h| h.evidence.as_str()).collect();
                     probe_wrong.push(format!(
-                        "{} (want {accept:?}): probe raised {got:?}",
+                        "{} (want {accept:?}): probe raised {got:?}: {ev:?}",
                         m.name
                     ));
                 } else if m.name == "role missing" {
