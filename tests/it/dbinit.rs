@@ -1748,6 +1748,24 @@ fn judge(scratch: &Path, c: &Client, m: &Mode, run: &Run) -> Outcome {
                 ));
             }
         }
+        // The remedy's own objects: Smart Check's pool budget, the CREATE ROLE.
+        let owed = match m.expect {
+            "DB004" => {
+                Some("6 services with a database x db.maxOpenConnections 25 = 150".to_string())
+            }
+            "AUTH001" if m.name == "role missing" => {
+                Some(format!("CREATE ROLE \\\"{}\\\"", t.user))
+            }
+            _ => None,
+        };
+        if let Some(want) = owed {
+            if !fix.contains(&want) {
+                problems.push(format!(
+                    "{form}: the fix of {} lacks {want}: {fix}",
+                    m.expect
+                ));
+            }
+        }
         let other: Vec<&String> = ids
             .iter()
             .filter(|i| *i != m.expect && *i != "DOC001")
