@@ -40,6 +40,9 @@ _kubectl__dssc_doctor() {
             kubectl__dssc_doctor,probe)
                 cmd="kubectl__dssc_doctor__subcmd__probe"
                 ;;
+            kubectl__dssc_doctor,schema)
+                cmd="kubectl__dssc_doctor__subcmd__schema"
+                ;;
             kubectl__dssc_doctor,serve)
                 cmd="kubectl__dssc_doctor__subcmd__serve"
                 ;;
@@ -67,6 +70,9 @@ _kubectl__dssc_doctor() {
             kubectl__dssc_doctor__subcmd__help,probe)
                 cmd="kubectl__dssc_doctor__subcmd__help__subcmd__probe"
                 ;;
+            kubectl__dssc_doctor__subcmd__help,schema)
+                cmd="kubectl__dssc_doctor__subcmd__help__subcmd__schema"
+                ;;
             kubectl__dssc_doctor__subcmd__help,serve)
                 cmd="kubectl__dssc_doctor__subcmd__help__subcmd__serve"
                 ;;
@@ -77,7 +83,7 @@ _kubectl__dssc_doctor() {
 
     case "${cmd}" in
         kubectl__dssc_doctor)
-            opts="-o -n -w -f -h -V --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --probe-samples --probe-timeout --watch --settle --watch-timeout --values --set --push --cluster-name --help --version analyze checks explain bundle serve probe preflight exporter help"
+            opts="-o -n -w -f -h -V --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --probe-samples --probe-timeout --watch --settle --watch-timeout --values --set --push --cluster-name --help --version analyze checks explain bundle serve probe preflight exporter schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -108,6 +114,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-input-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -179,7 +189,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__analyze)
-            opts="-j -c -o -n -h --jobs --container --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
+            opts="-j -c -o -n -h --jobs --container --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +239,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-input-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -265,7 +279,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__bundle)
-            opts="-f -o -n -h --values --set --dir --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
+            opts="-f -o -n -h --values --set --dir --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -315,6 +329,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-input-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -351,7 +369,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__checks)
-            opts="-o -n -h --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
+            opts="-o -n -h --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +400,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-input-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -421,7 +443,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__explain)
-            opts="-o -n -h --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
+            opts="-o -n -h --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -452,6 +474,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-input-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -491,7 +517,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__exporter)
-            opts="-o -n -h --listen --interval --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
+            opts="-o -n -h --listen --interval --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -533,6 +559,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-input-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -569,7 +599,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__help)
-            opts="analyze checks explain bundle serve probe preflight exporter help"
+            opts="analyze checks explain bundle serve probe preflight exporter schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -694,6 +724,20 @@ _kubectl__dssc_doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__dssc_doctor__subcmd__help__subcmd__schema)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__dssc_doctor__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -709,7 +753,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__preflight)
-            opts="-f -o -n -h --values --set --offline --samples --max-p50-ms --max-p95-ms --supported-versions --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
+            opts="-f -o -n -h --values --set --offline --samples --max-p50-ms --max-p95-ms --supported-versions --ca-file --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -743,6 +787,10 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -768,6 +816,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-input-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -807,7 +859,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__probe)
-            opts="-o -n -h --host --port --user --database --sslmode --ca-file --password-stdin --connect-timeout --samples --max-p50-ms --max-p95-ms --services --max-open-connections --supported-versions --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
+            opts="-o -n -h --host --port --user --database --sslmode --ca-file --password-stdin --connect-timeout --samples --max-p50-ms --max-p95-ms --services --max-open-connections --supported-versions --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -893,6 +945,84 @@ _kubectl__dssc_doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-input-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__subcmd__dssc_doctor__subcmd__schema)
+            opts="-o -n -h --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --checks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-input-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -929,7 +1059,7 @@ _kubectl__dssc_doctor() {
             return 0
             ;;
         kubectl__subcmd__dssc_doctor__subcmd__serve)
-            opts="-o -n -h --port --address --latency --kubeconfig-out --forbid --token --kubelet-unreachable --access-log --script --bookmark-interval --output --color --no-color --checks --namespace --release --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
+            opts="-o -n -h --port --address --latency --kubeconfig-out --forbid --token --kubelet-unreachable --access-log --script --bookmark-interval --output --color --no-color --checks --namespace --release --max-input-size --kubeconfig --context --timeout --tail --max-log-bytes --concurrency --no-probe --cluster-name --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -996,6 +1126,10 @@ _kubectl__dssc_doctor() {
                     return 0
                     ;;
                 --release)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-input-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_dssc_doctor_global_optspecs
-    string join \n o/output= color= no-color checks= n/namespace= release= kubeconfig= context= timeout= tail= max-log-bytes= concurrency= no-probe probe-samples= probe-timeout= w/watch settle= watch-timeout= f/values= set= push= cluster-name= h/help V/version
+    string join \n o/output= color= no-color checks= n/namespace= release= max-input-size= kubeconfig= context= timeout= tail= max-log-bytes= concurrency= no-probe probe-samples= probe-timeout= w/watch settle= watch-timeout= f/values= set= push= cluster-name= h/help V/version
 end
 
 function __fish_kubectl_dssc_doctor_needs_command
@@ -31,6 +31,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -58,6 +59,7 @@ complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -f
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -f -a "probe" -d 'Probe the database stage by stage: DNS, TCP, SSLRequest, TLS, certificate, login, readiness and latency'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -f -a "preflight" -d 'Before `helm install`: check overrides.yaml, the cluster (namespace, CA ConfigMap/Secret, NetworkPolicies) and the database as the pods will see them'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -f -a "exporter" -d 'Re-diagnose the live install on an interval and serve the metrics on /metrics (and /healthz), for a Prometheus that scrapes'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -f -a "schema" -d 'Print the JSON Schema of the -o json report (schema/report.schema.json)'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -s j -l jobs -d 'Paths analysed at once (default: the number of CPUs)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -s c -l container -d 'For a log file or stdin: the container it came from (limits the rules to those for that container; default: all rules)' -r
@@ -68,6 +70,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand analyze" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -85,6 +88,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand checks" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -102,6 +106,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand explain" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -122,6 +127,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand bundle" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -148,6 +154,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand serve" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -184,6 +191,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand probe" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -201,6 +209,7 @@ complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand 
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l max-p50-ms -d 'LAT001 when a p50 round trip to the database exceeds this many milliseconds' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l max-p95-ms -d 'LAT001 when a p95 round trip to the database exceeds this many milliseconds' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l supported-versions -d 'Supported database server versions, MIN-MAX major versions' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l ca-file -d 'The CA certificate (PEM bundle) the CA ConfigMap/Secret is to hold: the database is probed with it, and a CA object not created yet is a reminder with the `kubectl create` command instead of a failure' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -s o -l output -d 'Output format: text, json, markdown, junit or openmetrics (for `bundle`: the file to write)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l color -d 'When to colour text output (NO_COLOR, when set and not empty, means never)' -r -f -a "auto\t''
 always\t''
@@ -208,6 +217,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand preflight" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -228,6 +238,7 @@ never\t''"
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand exporter" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand exporter" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand exporter" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand exporter" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand exporter" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand exporter" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand exporter" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
@@ -238,12 +249,31 @@ complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand 
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand exporter" -l no-color -d 'Same as --color never'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand exporter" -l no-probe -d 'Do not connect to the database (diagnose and preflight)'
 complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand exporter" -s h -l help -d 'Print help'
-complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter help" -f -a "analyze" -d 'Diagnose a support bundle (directory or .tar.gz), a log file, or stdin (-)'
-complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter help" -f -a "checks" -d 'List the catalogue of checks'
-complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter help" -f -a "explain" -d 'Print the documentation of one check: title, why, fix and reference'
-complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter help" -f -a "bundle" -d 'Collect a redacted support bundle of the live install (troubleshoot.sh layout plus analysis.json); -o FILE.tar.gz names it'
-complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter help" -f -a "serve" -d 'Serve a support bundle as a read-only Kubernetes API (for kubectl and tests)'
-complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter help" -f -a "probe" -d 'Probe the database stage by stage: DNS, TCP, SSLRequest, TLS, certificate, login, readiness and latency'
-complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter help" -f -a "preflight" -d 'Before `helm install`: check overrides.yaml, the cluster (namespace, CA ConfigMap/Secret, NetworkPolicies) and the database as the pods will see them'
-complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter help" -f -a "exporter" -d 'Re-diagnose the live install on an interval and serve the metrics on /metrics (and /healthz), for a Prometheus that scrapes'
-complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -s o -l output -d 'Output format: text, json, markdown, junit or openmetrics (for `bundle`: the file to write)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l color -d 'When to colour text output (NO_COLOR, when set and not empty, means never)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l checks -d 'Extra rule files: every *.toml in DIR is added to the built-in catalogue' -r -F
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -s n -l namespace -d 'Namespace of the Smart Check install (default: the one its pods are in)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l release -d 'Helm release name of Smart Check (default: deepsecurity-smartcheck, else detected)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l max-input-size -d 'Unpacked bytes read at most from one input (bundle, log, stdin); one file may take a sixteenth of it. What is over is skipped with DOC001' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l kubeconfig -d 'Path to the kubeconfig file' -r -F
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l timeout -d 'Limit for each request to the cluster (and each network operation)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l tail -d 'Lines to read from the end of each container log' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l max-log-bytes -d 'Bytes to read at most from each container log' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l concurrency -d 'Requests to the cluster in flight at once (one HTTP/1.1 connection each)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l cluster-name -d 'Name of this cluster: the `cluster` label of every series (and of the push\'s grouping key)' -r
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l no-color -d 'Same as --color never'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -l no-probe -d 'Do not connect to the database (diagnose and preflight)'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand schema" -s h -l help -d 'Print help'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter schema help" -f -a "analyze" -d 'Diagnose a support bundle (directory or .tar.gz), a log file, or stdin (-)'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter schema help" -f -a "checks" -d 'List the catalogue of checks'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter schema help" -f -a "explain" -d 'Print the documentation of one check: title, why, fix and reference'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter schema help" -f -a "bundle" -d 'Collect a redacted support bundle of the live install (troubleshoot.sh layout plus analysis.json); -o FILE.tar.gz names it'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter schema help" -f -a "serve" -d 'Serve a support bundle as a read-only Kubernetes API (for kubectl and tests)'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter schema help" -f -a "probe" -d 'Probe the database stage by stage: DNS, TCP, SSLRequest, TLS, certificate, login, readiness and latency'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter schema help" -f -a "preflight" -d 'Before `helm install`: check overrides.yaml, the cluster (namespace, CA ConfigMap/Secret, NetworkPolicies) and the database as the pods will see them'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter schema help" -f -a "exporter" -d 'Re-diagnose the live install on an interval and serve the metrics on /metrics (and /healthz), for a Prometheus that scrapes'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter schema help" -f -a "schema" -d 'Print the JSON Schema of the -o json report (schema/report.schema.json)'
+complete -c kubectl-dssc_doctor -n "__fish_kubectl_dssc_doctor_using_subcommand help; and not __fish_seen_subcommand_from analyze checks explain bundle serve probe preflight exporter schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

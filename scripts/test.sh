@@ -31,7 +31,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# The db-init stand-in built with real Go PostgreSQL drivers (tests/dbinit.rs).
+# The db-init stand-in built with real Go PostgreSQL drivers (tests/it/dbinit.rs).
 scripts/dbinit-clients.sh >/dev/null
 
 cargo test --locked "$@"

@@ -38,7 +38,21 @@ pub(crate) fn add(cx: &Context, set: &mut FindingSet) {
             Some(p) => format!("{ns}/{p}"),
             None => log.origin.clone(),
         };
+        // The user db-init logs in as, when the settings do not name it (the chart
+        // takes PGUSER from a Secret) and the client printed it.
+        let logged_user = (ev.setting("user").is_none() && ev.db_user.is_none())
+            .then(|| {
+                log.scan
+                    .hits
+                    .iter()
+                    .find_map(|h| super::budget::user_in_text(&h.text))
+            })
+            .flatten();
         for h in &log.scan.hits {
+            let mut context = ctx.clone();
+            if let Some(u) = &logged_user {
+                context.entry("user".into()).or_insert_with(|| u.clone());
+            }
             set.add(Hit {
                 rule: h.rule,
                 captures: h.captures.clone(),
@@ -54,7 +68,7 @@ pub(crate) fn add(cx: &Context, set: &mut FindingSet) {
                     last_seen: h.last_ts.clone(),
                     seen_on: vec![seen_on.clone()],
                 },
-                context: ctx.clone(),
+                context,
             });
         }
     }

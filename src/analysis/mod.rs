@@ -25,6 +25,7 @@ mod ca;
 use ca::*;
 mod probe_merge;
 pub use probe_merge::*;
+mod budget;
 mod collection;
 mod context;
 mod events;
@@ -62,7 +63,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
     // 4. Code checks on pod state, then on what could not be read.
     pods::add(&cx, &mut set);
     collection::add(&cx, &mut set);
-    let findings = set.finish(&defaults(ev));
+    let findings = set.finish(&defaults(ev, probe));
     Outcome {
         pods: cx.pods,
         findings,
@@ -70,7 +71,7 @@ pub fn run_with_probe(cat: &Catalogue, ev: &Evidence, probe: Option<&ProbeResult
 }
 
 /// Context values every finding may use, from the evidence as a whole.
-fn defaults(ev: &Evidence) -> BTreeMap<String, String> {
+fn defaults(ev: &Evidence, probe: Option<&ProbeResult>) -> BTreeMap<String, String> {
     let mut d = BTreeMap::new();
     d.insert(
         "release".into(),
@@ -90,6 +91,16 @@ fn defaults(ev: &Evidence) -> BTreeMap<String, String> {
     if let Some(k) = ev.setting("ca_kind") {
         d.insert("ca_create".into(), create_kind(k).into());
     }
+    // The chart sets PGUSER from a Secret: the user read from it, else the one the
+    // clients printed (per finding, in the log stage), else the probe's.
+    if !d.contains_key("user") {
+        if let Some(u) = ev.db_user.clone().or_else(|| probe.map(|p| p.user.clone())) {
+            if !u.is_empty() {
+                d.insert("user".into(), u);
+            }
+        }
+    }
+    budget::add_budget(ev, probe, &mut d);
     d
 }
 

@@ -1,7 +1,11 @@
 //! Streaming log scanner: runs every log pattern of the catalogue over a container log
 //! in bounded memory. A `RegexSet` over all patterns first rejects whole blocks of
 //! lines, so the cost does not grow with rules × lines; only lines in blocks that may
-//! match are looked at one by one.
+//! match are looked at one by one. A stuck db-init logs the same error on every retry:
+//! a line whose text less its timestamp was seen before costs one hash lookup (count
+//! and last-seen only), never a regex. Hits are keyed on the rule's `group_by`
+//! captures, so a value that changes on every retry (the current time) is not a new
+//! hit.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -19,6 +23,13 @@ const SET_SIZE_LIMIT: usize = 10 << 20;
 pub const MAX_LINE: usize = 64 * 1024;
 /// Evidence text longer than this is shortened in reports.
 const MAX_TEXT: usize = 600;
+/// Lines seen before are remembered up to this many (then forgotten and learnt again),
+/// and only lines up to this long: the memory of repeats stays below a few MB.
+const SEEN_MAX: usize = 1024;
+const SEEN_LINE_MAX: usize = 2048;
+/// Blocks that may match are tested again in pieces of this size before lines are
+/// looked at one by one.
+const SUB_BLOCK: usize = 64 * 1024;
 
 pub use crate::model::evidence::{LogHit, LogScan};
 
@@ -92,8 +103,11 @@ impl Scanner {
             out.bytes = io::copy(&mut r, &mut io::sink())?;
             return Ok(out);
         }
+        let group_by: Vec<Vec<String>> = cat.rules.iter().map(|r| r.group_by.clone()).collect();
         let mut st = State {
             index: HashMap::new(),
+            seen: HashMap::new(),
+            group_by,
             out,
         };
         let mut buf: Vec<u8> = Vec::new();
@@ -160,20 +174,81 @@ impl Scanner {
     }
 
     fn scan_block(&self, block: &[u8], active: &[bool], st: &mut State) {
-        let has_escapes = memchr::memchr(b'\\', block).is_some();
-        if !has_escapes && self.set.as_ref().is_some_and(|s| !s.is_match(block)) {
+        if self.rejects(block) {
             st.out.lines += count_lines(block);
             return;
         }
-        for line in block.split_inclusive(|b| *b == b'\n') {
-            st.out.lines += 1;
-            let line = trim_eol(line);
-            let line = &line[..line.len().min(MAX_LINE)];
-            self.scan_line(line, active, st);
+        // Test again in smaller pieces (cut at line ends): a sparse log then looks at
+        // the lines of one piece only.
+        let mut rest = block;
+        while !rest.is_empty() {
+            let cut = if rest.len() <= SUB_BLOCK {
+                rest.len()
+            } else {
+                memchr::memchr(b'\n', &rest[SUB_BLOCK..])
+                    .map(|i| SUB_BLOCK + i + 1)
+                    .unwrap_or(rest.len())
+            };
+            let (piece, tail) = rest.split_at(cut);
+            rest = tail;
+            if cut < block.len() && self.rejects(piece) {
+                st.out.lines += count_lines(piece);
+                continue;
+            }
+            for line in piece.split_inclusive(|b| *b == b'\n') {
+                st.out.lines += 1;
+                let line = trim_eol(line);
+                let line = &line[..line.len().min(MAX_LINE)];
+                self.scan_line(line, active, st);
+            }
         }
     }
 
+    /// Whether no line of `text` can match (JSON escapes may hide a match from the
+    /// raw text, so text with a backslash is never rejected whole).
+    fn rejects(&self, text: &[u8]) -> bool {
+        memchr::memchr(b'\\', text).is_none()
+            && self.set.as_ref().is_some_and(|s| !s.is_match(text))
+    }
+
+    /// One line: a repeat of a line seen before (same text less its timestamp) only
+    /// counts; anything else goes through the patterns.
     fn scan_line(&self, line: &[u8], active: &[bool], st: &mut State) {
+        let (before, ts_raw, after) = split_timestamp(line);
+        let cacheable = line.len() <= SEEN_LINE_MAX;
+        let key = cacheable.then(|| line_hash(before, after));
+        if let Some(k) = key {
+            if let Some(entries) = st.seen.get(&k) {
+                if let Some((_, hits)) = entries.iter().find(|(l, _)| same_text(l, before, after)) {
+                    let lineno = st.out.lines;
+                    let ts = ts_raw.map(|t| String::from_utf8_lossy(t).into_owned());
+                    for &i in hits {
+                        let h = &mut st.out.hits[i];
+                        h.count += 1;
+                        h.last_line = lineno;
+                        if ts.is_some() {
+                            h.last_ts = ts.clone();
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+        let hits = self.match_line(line, active, st);
+        if let (Some(k), false) = (key, hits.is_empty()) {
+            if st.seen.len() >= SEEN_MAX {
+                st.seen.clear();
+            }
+            let mut text = Vec::with_capacity(before.len() + after.len());
+            text.extend_from_slice(before);
+            text.extend_from_slice(after);
+            st.seen.entry(k).or_default().push((text, hits));
+        }
+    }
+
+    /// Runs the patterns on a line; returns the indices of the hits it counted in.
+    fn match_line(&self, line: &[u8], active: &[bool], st: &mut State) -> Vec<usize> {
+        let mut counted = Vec::new();
         let json = line.first() == Some(&b'{');
         let decoded = if json && memchr::memchr(b'\\', line).is_some() {
             json_text(line).map(|(t, _)| t)
@@ -182,7 +257,7 @@ impl Scanner {
         };
         let text: &[u8] = decoded.as_deref().map(str::as_bytes).unwrap_or(line);
         let candidates: Vec<usize> = match &self.set {
-            Some(set) if !set.is_match(text) => return,
+            Some(set) if !set.is_match(text) => return counted,
             Some(set) => set.matches(text).into_iter().collect(),
             None => (0..self.patterns.len())
                 .filter(|&i| active[i] && self.patterns[i].regex.is_match(text))
@@ -216,7 +291,15 @@ impl Scanner {
                 })
                 .collect();
             let lineno = st.out.lines;
-            let key = (p.rule, captures.clone());
+            let group = &st.group_by[p.rule];
+            let key = (
+                p.rule,
+                captures
+                    .iter()
+                    .filter(|(n, _)| group.contains(n))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
             let ts = if json {
                 json_text(line).and_then(|(_, ts)| ts)
             } else {
@@ -224,6 +307,7 @@ impl Scanner {
             };
             match st.index.get(&key) {
                 Some(&i) => {
+                    counted.push(i);
                     let h = &mut st.out.hits[i];
                     h.count += 1;
                     h.last_line = lineno;
@@ -238,6 +322,7 @@ impl Scanner {
                         None
                     }
                     .unwrap_or_else(|| String::from_utf8_lossy(line).trim().to_string());
+                    counted.push(st.out.hits.len());
                     st.index.insert(key, st.out.hits.len());
                     st.out.hits.push(LogHit {
                         rule: p.rule,
@@ -252,12 +337,102 @@ impl Scanner {
                 }
             }
         }
+        counted
     }
 }
 
+/// Lines seen before, by the hash of their text less the timestamp: the text and
+/// the hits each repeat counts in.
+type Seen = HashMap<u64, Vec<(Vec<u8>, Vec<usize>)>>;
+
 struct State {
     index: HashMap<(usize, Vec<(String, String)>), usize>,
+    seen: Seen,
+    /// Each rule's `group_by` (the captures that identify a hit).
+    group_by: Vec<Vec<String>>,
     out: LogScan,
+}
+
+/// A line cut around its timestamp: the text before it, the timestamp, the text
+/// after it. A JSON line's `"timestamp"`/`"time"`/`"ts"` string value, or a leading
+/// RFC 3339 time (`kubectl logs --timestamps`, Go's log prefix); else the whole line.
+fn split_timestamp(line: &[u8]) -> (&[u8], Option<&[u8]>, &[u8]) {
+    if line.first() == Some(&b'{') {
+        for key in [&b"\"timestamp\":\""[..], b"\"time\":\"", b"\"ts\":\""] {
+            if let Some(i) = memchr::memmem::find(line, key) {
+                let start = i + key.len();
+                if let Some(len) = memchr::memchr(b'"', &line[start..]) {
+                    return (
+                        &line[..start],
+                        Some(&line[start..start + len]),
+                        &line[start + len..],
+                    );
+                }
+            }
+        }
+        return (line, None, &[]);
+    }
+    let n = leading_time(line);
+    if n > 0 {
+        return (&[], Some(&line[..n]), &line[n..]);
+    }
+    (line, None, &[])
+}
+
+/// The length of a leading `2026-11-23T02:00:00.123Z` or `2026/11/23 02:00:00` time.
+fn leading_time(line: &[u8]) -> usize {
+    let d = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
+    let at = |i: usize, c: &[u8]| line.get(i).is_some_and(|b| c.contains(b));
+    let date = (0..4).all(d)
+        && at(4, b"-/")
+        && d(5)
+        && d(6)
+        && at(7, b"-/")
+        && d(8)
+        && d(9)
+        && at(10, b"T ")
+        && d(11)
+        && d(12)
+        && at(13, b":")
+        && d(14)
+        && d(15)
+        && at(16, b":")
+        && d(17)
+        && d(18);
+    if !date {
+        return 0;
+    }
+    let mut i = 19;
+    while line
+        .get(i)
+        .is_some_and(|b| b.is_ascii_digit() || b".,Z+-:".contains(b))
+    {
+        i += 1;
+    }
+    i
+}
+
+/// FxHash-style hash of two slices read as one.
+fn line_hash(a: &[u8], b: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h: u64 = (a.len() + b.len()) as u64;
+    for part in [a, b] {
+        let mut chunks = part.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &x in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(x)).wrapping_mul(K);
+        }
+        h = (h.rotate_left(5) ^ 0xff).wrapping_mul(K);
+    }
+    h
+}
+
+fn same_text(stored: &[u8], a: &[u8], b: &[u8]) -> bool {
+    stored.len() == a.len() + b.len() && &stored[..a.len()] == a && &stored[a.len()..] == b
 }
 
 fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
@@ -424,6 +599,52 @@ mod tests {
         let h = scan(&text, Some("db-init"));
         assert_eq!(h.len(), 1);
         assert_eq!(h[0].2, 3);
+    }
+
+    #[test]
+    fn repeats_differing_by_timestamp_are_one_hit() {
+        let mut text = String::new();
+        for i in 0..50 {
+            text.push_str(&format!(
+                "{{\"component\":\"db-init\",\"error\":\"dial tcp 192.168.19.226:5432: i/o timeout\",\"message\":\"could not get database connection\",\"severity\":\"info\",\"timestamp\":\"2026-11-23T02:00:{i:02}Z\"}}\n"
+            ));
+            text.push_str(&format!("2026-11-23T02:00:{i:02}.123456789Z Error: could not set up database: database not available: could not get database connection: pq: password authentication failed for user \"postgres\"\n"));
+        }
+        let cat = Catalogue::builtin().unwrap();
+        let r = Scanner::new(&cat)
+            .scan(&cat, text.as_bytes(), Some("db-init"))
+            .unwrap();
+        assert_eq!(r.hits.len(), 2, "{:?}", r.hits);
+        assert!(r.hits.iter().all(|h| h.count == 50));
+        assert_eq!(r.hits[0].first_ts.as_deref(), Some("2026-11-23T02:00:00Z"));
+        assert_eq!(r.hits[0].last_ts.as_deref(), Some("2026-11-23T02:00:49Z"));
+        assert_eq!(r.lines, 100);
+    }
+
+    /// TLS005's detail holds the current time, so every retry differs; the hits are
+    /// keyed on the rule's group_by and stay one.
+    #[test]
+    fn hits_are_keyed_on_group_by() {
+        let text = "x509: certificate has expired or is not yet valid: current time 2026-11-23T00:00:01Z is after 2025-01-01T00:00:00Z\nx509: certificate has expired or is not yet valid: current time 2026-11-23T00:00:06Z is after 2025-01-01T00:00:00Z\n";
+        let h = scan(text, Some("db-init"));
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(h[0].2, 2);
+    }
+
+    #[test]
+    fn timestamps_are_found() {
+        assert_eq!(leading_time(b"2026-11-23T02:00:00.123456789Z Error"), 30);
+        assert_eq!(leading_time(b"2026/11/23 02:00:00 Error"), 19);
+        assert_eq!(leading_time(b"10.0.0.5:5432 x"), 0);
+        let (a, t, b) = split_timestamp(br#"{"a":1,"timestamp":"T1","b":2}"#);
+        assert_eq!(
+            (a, t, b),
+            (
+                &br#"{"a":1,"timestamp":""#[..],
+                Some(&b"T1"[..]),
+                &br#"","b":2}"#[..]
+            )
+        );
     }
 
     #[test]

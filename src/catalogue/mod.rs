@@ -20,7 +20,14 @@ const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/catalogue.
 /// Context variables a `fix` template may use besides the rule's own captures.
 /// Context variables known only when the evidence shows them (e.g. the keys a
 /// ConfigMap does have); a fix line using one is dropped when it is unknown.
-pub const OPTIONAL_VARS: &[&str] = &["found_keys", "other_ns", "other_kind"];
+pub const OPTIONAL_VARS: &[&str] = &[
+    "found_keys",
+    "other_ns",
+    "other_kind",
+    // The server's connection settings, when a probe read them.
+    "max_connections",
+    "reserved",
+];
 
 pub const CONTEXT_VARS: &[&str] = &[
     "ca_create",
@@ -37,6 +44,10 @@ pub const CONTEXT_VARS: &[&str] = &[
     "user",
     "sslmode",
     "chart",
+    // Smart Check's connection pools: services x db.maxOpenConnections.
+    "services",
+    "max_open",
+    "pool_budget",
 ];
 
 #[derive(
@@ -98,7 +109,8 @@ struct RawRule {
     group_by: Option<Vec<String>>,
     #[serde(default)]
     explains: Vec<String>,
-    /// For code checks: the variables the code supplies to `fix` (like pattern captures).
+    /// The variables code supplies to `fix` (like pattern captures): a code check's
+    /// values, or what the probe adds to a pattern rule's hit (`waited`).
     #[serde(default)]
     vars: Vec<String>,
     #[serde(default)]
@@ -343,9 +355,6 @@ fn compile(r: RawRule, file: &str) -> Result<Rule, CatalogueError> {
             "a pattern rule needs at least one [[rule.match]]".into(),
         ));
     }
-    if !r.code && !r.vars.is_empty() {
-        return Err(fail("vars applies to code checks only".into()));
-    }
     let mut matchers = Vec::new();
     let mut captures: BTreeSet<String> = r.vars.iter().cloned().collect();
     for m in &r.matches {
@@ -470,6 +479,35 @@ mod tests {
         ] {
             assert!(c.get(id).is_some(), "{id} missing");
         }
+    }
+
+    /// The families real clients print: each documented by `explain` and listed in
+    /// README's catalogue table.
+    #[test]
+    fn new_families_are_explained_and_listed() {
+        let c = Catalogue::builtin().unwrap();
+        let readme = std::fs::read_to_string("README.md").unwrap();
+        for id in [
+            "AUTH004", "NET006", "NET007", "NET008", "NET009", "TLS010", "TLS011", "TLS012",
+            "TLS013", "TLS014", "DB004", "DB005",
+        ] {
+            let r = c.get(id).unwrap_or_else(|| panic!("{id} missing"));
+            let e = c.explain(r);
+            assert!(e.contains("\nWhy\n") && e.contains("\nFix\n"), "{e}");
+            assert!(readme.contains(id), "README's table does not list {id}");
+        }
+    }
+
+    #[test]
+    fn pattern_rules_may_declare_probe_vars() {
+        let c = Catalogue::builtin().unwrap();
+        assert!(c
+            .get("NET006")
+            .unwrap()
+            .fix
+            .iter()
+            .any(|l| l.contains("(waited {waited})")));
+        assert!(ids::NET006.vars().contains(&"waited"));
     }
 
     #[test]

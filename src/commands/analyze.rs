@@ -255,6 +255,15 @@ pub fn input(
 ) -> anyhow::Result<Evidence> {
     let limits = sources::limits::Limits::with_total(g.max_input_size);
     let mut ev = sources::logfile::read_input_within(path, container, cat, scanner, &limits)?;
+    // An empty log is no evidence of health: most likely the wrong pod or container.
+    if ev.kind == crate::model::evidence::SourceKind::Log
+        && ev.logs.iter().all(|l| l.scan.bytes == 0)
+    {
+        return crate::model::error::input_err(format!(
+            "{}: the input is empty (no log lines to analyse; check the pod and container it came from)",
+            ev.origin
+        ));
+    }
     if let Some(ns) = &g.namespace {
         sources::logfile::restrict_namespace(&mut ev, ns);
     }

@@ -3,7 +3,8 @@
 //! (TLS001, naming the issuer the bundle lacks), the host must match an IP SAN (TLS002)
 //! or a DNS SAN (TLS004), the dates must cover now (TLS005), the key must be RSA
 //! (TLS006, DSSC's limit), and the bundle's entries must be CAs (TLS007), current
-//! (TLS008) and parse (TLS009). Signature checks use OpenSSL's verifier.
+//! (TLS008) and parse (TLS009); a name only in the Common Name is TLS010, a SHA-1 or
+//! MD5 signature TLS011. Signature checks use OpenSSL's verifier.
 
 use std::net::IpAddr;
 
@@ -71,6 +72,26 @@ fn sans(c: &X509Certificate) -> (Vec<String>, Vec<IpAddr>) {
         }
     }
     (dns, ips)
+}
+
+/// Whether the certificate has a subjectAltName extension (even an empty one).
+fn has_san_extension(c: &X509Certificate) -> bool {
+    c.extensions()
+        .iter()
+        .any(|e| e.oid.to_id_string() == "2.5.29.17")
+}
+
+/// Go's name for a signature algorithm it rejects as insecure (SHA-1, MD5).
+fn insecure_signature(c: &X509Certificate) -> Option<&'static str> {
+    Some(
+        match c.signature_algorithm.algorithm.to_id_string().as_str() {
+            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => "SHA1-RSA",
+            "1.2.840.113549.1.1.4" => "MD5-RSA",
+            "1.2.840.10045.4.1" => "ECDSA-SHA1",
+            "1.2.840.10040.4.3" => "DSA-SHA1",
+            _ => return None,
+        },
+    )
 }
 
 fn common_name(c: &X509Certificate) -> Option<String> {
@@ -381,6 +402,24 @@ pub(crate) fn certificate_stage(
                 ));
             }
         }
+        // TLS011: a signature Go refuses (SHA-1, MD5), on any presented certificate
+        // but a self-signed root (whose signature nobody checks).
+        for c in &parsed {
+            if c.subject() == c.issuer() {
+                continue;
+            }
+            if let Some(alg) = insecure_signature(c) {
+                r.hit(
+                    ids::TLS011,
+                    &[("sigalg", alg.to_string())],
+                    format!(
+                        "x509: cannot verify signature: insecure algorithm {alg}: {} is signed with {alg}",
+                        c.subject()
+                    ),
+                );
+                blocking.push(format!("{} signed with {alg}", c.subject()));
+            }
+        }
         // TLS001: the chain leads to the CA.
         let ca = cfg.ca_pem.as_ref().map(|_| entries.as_slice());
         if let Err(reason) = verify_chain(chain, ca) {
@@ -447,6 +486,21 @@ pub(crate) fn certificate_stage(
                 blocking.push(format!("no IP SAN for {ip} (valid for {valid_for})"));
             }
             Some(_) => {}
+            // No subjectAltName at all, the name only in the CN: Go says "relies on
+            // legacy Common Name field" (TLS010).
+            None if dns.is_empty()
+                && ips.is_empty()
+                && common_name(leaf).is_some_and(|cn| dns_matches(&cn, host))
+                && !has_san_extension(leaf) =>
+            {
+                let cn = common_name(leaf).unwrap_or_default();
+                r.hit(
+                    ids::TLS010,
+                    &[],
+                    format!("x509: certificate relies on legacy Common Name field, use SANs instead: the server certificate {subject} names {cn} in its Common Name only (no subjectAltName)"),
+                );
+                blocking.push(format!("{host} only in the Common Name (no SAN)"));
+            }
             None if !dns.iter().any(|d| dns_matches(d, host)) => {
                 let (valid_for, text) = if dns.is_empty() {
                     match common_name(leaf) {

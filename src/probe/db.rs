@@ -20,9 +20,16 @@ use crate::catalogue::ids;
 fn hba_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r#"(?:no pg_hba\.conf entry|pg_hba\.conf rejects connection) for host "(?P<hba_addr>[^"]*)", user "(?P<hba_user>[^"]*)", database "(?P<hba_db>[^"]*)"(?:, (?P<hba_ssl>SSL on|SSL off|SSL encryption|no encryption|GSS encryption))?"#)
+        Regex::new(r#"(?:no pg_hba\.conf entry|pg_hba\.conf (?P<hba_verdict>rejects connection)) for host "(?P<hba_addr>[^"]*)", user "(?P<hba_user>[^"]*)", database "(?P<hba_db>[^"]*)"(?:, (?P<hba_ssl>SSL on|SSL off|SSL encryption|no encryption|GSS encryption))?"#)
             .expect("the pg_hba pattern is valid")
     })
+}
+
+/// The role named by `role "…" does not exist`.
+fn missing_role(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("role \"")?;
+    let name = rest.strip_suffix("\" does not exist")?;
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 fn tls_connector(cfg: &ProbeConfig, verify: Verify) -> Result<native_tls::TlsConnector, String> {
@@ -239,10 +246,11 @@ fn classify(
         );
     } else if *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
         if let Some(caps) = hba_regex().captures(&msg) {
-            let caps: Vec<(&str, String)> = ["hba_addr", "hba_user", "hba_db", "hba_ssl"]
-                .iter()
-                .filter_map(|n| caps.name(n).map(|v| (*n, v.as_str().to_string())))
-                .collect();
+            let caps: Vec<(&str, String)> =
+                ["hba_addr", "hba_user", "hba_db", "hba_ssl", "hba_verdict"]
+                    .iter()
+                    .filter_map(|n| caps.name(n).map(|v| (*n, v.as_str().to_string())))
+                    .collect();
             let mut text = format!("pq: {msg} (SQLSTATE {code})");
             if cfg.sslmode == SslMode::Disable && offered {
                 text.push_str(
@@ -250,8 +258,18 @@ fn classify(
                 );
             }
             r.hit(ids::AUTH002, &caps, text);
+        } else if msg.contains("requires a valid client certificate")
+            || msg.contains("certificate authentication failed")
+        {
+            r.hit(ids::AUTH004, &[], format!("pq: {msg} (SQLSTATE {code})"));
+        } else if let Some(role) = missing_role(&msg) {
+            r.hit(
+                ids::AUTH001,
+                &[("dbuser", role.clone()), ("missing_role", role)],
+                format!("pq: {msg} (SQLSTATE {code})"),
+            );
         } else {
-            // "role … does not exist" and other login refusals.
+            // Other login refusals.
             r.hit(
                 ids::AUTH001,
                 &[("dbuser", cfg.user.clone())],

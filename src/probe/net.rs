@@ -99,14 +99,7 @@ pub(crate) async fn tcp_stage(
                 r.stage("tcp", result, Some(t0), detail);
                 return Some((a, s));
             }
-            Ok(Err(e)) => {
-                let kind = if e.kind() == ErrorKind::ConnectionRefused {
-                    Failure::Refused
-                } else {
-                    Failure::Unreachable
-                };
-                failures.push((a, kind, e.to_string()));
-            }
+            Ok(Err(e)) => failures.push((a, connect_failure(&e), e.to_string())),
             Err(_) => failures.push((
                 a,
                 Failure::Timeout,
@@ -136,6 +129,16 @@ pub(crate) async fn tcp_stage(
                     addr_label(&a)
                 ),
             ),
+            Failure::NoRoute => r.hit(
+                ids::NET008,
+                &caps,
+                format!("dial tcp {}{via}: connect: {e}", addr_label(&a)),
+            ),
+            Failure::Reset => r.hit(
+                ids::NET007,
+                &caps,
+                format!("dial tcp {}{via}: {e}", addr_label(&a)),
+            ),
             Failure::Timeout | Failure::Unreachable => r.hit(
                 ids::NET001,
                 &caps,
@@ -146,11 +149,33 @@ pub(crate) async fn tcp_stage(
     None
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Failure {
     Refused,
     Timeout,
+    /// No route to the host or network (NET008).
+    NoRoute,
+    /// The connection was reset (NET007).
+    Reset,
     Unreachable,
+}
+
+/// What a failed `connect` means.
+fn connect_failure(e: &std::io::Error) -> Failure {
+    match e.kind() {
+        ErrorKind::ConnectionRefused => Failure::Refused,
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => Failure::Reset,
+        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => Failure::NoRoute,
+        _ => Failure::Unreachable,
+    }
+}
+
+/// Whether a read or write error on an open connection is a reset (NET007).
+fn is_reset(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe
+    )
 }
 
 /// Stage 3: sends `SSLRequest` and reads the one-byte answer. Returns whether the
@@ -179,6 +204,16 @@ pub(crate) async fn ssl_request_stage(
             t0,
             "the server closed the connection without answering the SSLRequest (not PostgreSQL?)",
         ),
+        Ok(Err(e)) if is_reset(&e) => {
+            let msg = format!("SSLRequest: {e}");
+            r.stage("ssl-request", StageResult::Fail, Some(t0), msg.clone());
+            r.hit(
+                ids::NET007,
+                &caps,
+                format!("read tcp ->{}: read: {e}", addr_label(&addr)),
+            );
+            return None;
+        }
         Ok(Err(e)) => return fail_other(r, t0, &format!("SSLRequest: {e}")),
         Err(_) => {
             let waited = dur_label(cfg.connect_timeout);
@@ -190,7 +225,7 @@ pub(crate) async fn ssl_request_stage(
             );
             r.hit(
                 ids::NET006,
-                &caps,
+                &[caps[0].clone(), caps[1].clone(), ("waited", waited.clone())],
                 format!(
                     "{} accepted the TCP connection but did not answer the PostgreSQL SSLRequest within {waited}",
                     addr_label(&addr)
@@ -215,7 +250,10 @@ pub(crate) async fn ssl_request_stage(
                 "ssl-request",
                 StageResult::Fail,
                 Some(t0),
-                format!("N: the server does not offer TLS but sslmode is {}", cfg.sslmode.as_str()),
+                format!(
+                    "N: the server does not offer TLS but sslmode is {}",
+                    cfg.sslmode.as_str()
+                ),
             );
             r.hit(
                 ids::TLS003,
@@ -242,16 +280,18 @@ pub(crate) async fn ssl_request_stage(
             );
             Some((false, stream))
         }
-        b'E' => fail_other(
-            r,
-            t0,
-            "the server answered the SSLRequest with an error (a PostgreSQL older than 7.0, or not PostgreSQL)",
-        ),
-        other => fail_other(
-            r,
-            t0,
-            &format!("unexpected answer 0x{other:02x} to the SSLRequest: not a PostgreSQL server"),
-        ),
+        other => {
+            let msg = if other == b'E' {
+                "the server answered the SSLRequest with an error (a PostgreSQL older than 7.0, or not PostgreSQL)".to_string()
+            } else {
+                format!(
+                    "unexpected answer 0x{other:02x} to the SSLRequest: not a PostgreSQL server"
+                )
+            };
+            r.stage("ssl-request", StageResult::Fail, Some(t0), msg.clone());
+            r.hit(ids::NET009, &[], format!("{}: {msg}", addr_label(&addr)));
+            None
+        }
     }
 }
 

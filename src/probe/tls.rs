@@ -94,11 +94,18 @@ pub(crate) async fn handshake_stage(
         }
         Outcome::Failed(msg) => {
             r.stage("tls-handshake", StageResult::Fail, Some(t0), msg.clone());
-            r.hit(
-                ids::PRB001,
-                &[("stage", "tls-handshake".into()), ("message", msg.clone())],
-                format!("TLS handshake with {}: {msg}", addr_label(&addr)),
-            );
+            let text = format!("TLS handshake with {}: {msg}", addr_label(&addr));
+            match classify_failure(&msg) {
+                TlsFailure::Version => r.hit(ids::TLS013, &[], text),
+                TlsFailure::ClientCert => r.hit(ids::AUTH004, &[], text),
+                TlsFailure::Alert(alert) => r.hit(ids::TLS014, &[("alert", alert)], text),
+                TlsFailure::NotTls => r.hit(ids::NET009, &[], text),
+                TlsFailure::Other => r.hit(
+                    ids::PRB001,
+                    &[("stage", "tls-handshake".into()), ("message", msg.clone())],
+                    text,
+                ),
+            }
             None
         }
     }
@@ -215,5 +222,88 @@ fn handshake(stream: std::net::TcpStream, sni: Option<String>, limit: Duration) 
             }
             Err(HandshakeError::SetupFailure(e)) => return Outcome::Failed(e.to_string()),
         }
+    }
+}
+
+/// What a failed handshake means, read from OpenSSL's reason.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TlsFailure {
+    /// No protocol version in common (TLS013).
+    Version,
+    /// The server wants a client certificate (AUTH004).
+    ClientCert,
+    /// Another alert from the server (TLS014), named as Go names it.
+    Alert(String),
+    /// The answer after `S` is not TLS (NET009).
+    NotTls,
+    Other,
+}
+
+/// Classifies OpenSSL's handshake error text (`… tlsv1 alert protocol version …`,
+/// `… wrong version number …`).
+pub(crate) fn classify_failure(msg: &str) -> TlsFailure {
+    let m = msg.to_ascii_lowercase();
+    if let Some(i) = m.find(" alert ") {
+        let alert = m[i + " alert ".len()..]
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim();
+        return match alert {
+            "protocol version" => TlsFailure::Version,
+            "certificate required" => TlsFailure::ClientCert,
+            "" => TlsFailure::Other,
+            // Go's names for OpenSSL's.
+            "unknown ca" => TlsFailure::Alert("unknown certificate authority".into()),
+            "decrypt error"
+            | "decode error"
+            | "internal error"
+            | "handshake failure"
+            | "bad certificate"
+            | "access denied"
+            | "insufficient security" => TlsFailure::Alert(alert.into()),
+            other => TlsFailure::Alert(other.into()),
+        };
+    }
+    // "legacy sigalg disallowed": the server negotiated TLS 1.1 or older, whose
+    // signatures OpenSSL (like Go, which stops at TLS 1.2) no longer takes.
+    if m.contains("unsupported protocol")
+        || m.contains("no protocols available")
+        || m.contains("legacy sigalg disallowed")
+    {
+        return TlsFailure::Version;
+    }
+    if m.contains("wrong version number")
+        || m.contains("packet length too long")
+        || m.contains("record layer failure")
+        || m.contains("http request")
+    {
+        return TlsFailure::NotTls;
+    }
+    TlsFailure::Other
+}
+
+#[cfg(test)]
+mod classify_tests {
+    use super::*;
+
+    #[test]
+    fn openssl_reasons_map_to_rules() {
+        assert_eq!(
+            classify_failure("error:0A00042E:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:../ssl/record/rec_layer_s3.c:1605:SSL alert number 70"),
+            TlsFailure::Version
+        );
+        assert_eq!(
+            classify_failure("error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../ssl/record/rec_layer_s3.c:1605:SSL alert number 40"),
+            TlsFailure::Alert("handshake failure".into())
+        );
+        assert_eq!(
+            classify_failure("error:0A00014D:SSL routines:tls_process_key_exchange:legacy sigalg disallowed or unsupported:../ssl/statem/statem_clnt.c:2254:"),
+            TlsFailure::Version
+        );
+        assert_eq!(
+            classify_failure("error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../ssl/record/ssl3_record.c:354:"),
+            TlsFailure::NotTls
+        );
     }
 }

@@ -267,8 +267,20 @@ Error: could not set up database: database not available: could not get database
     assert_eq!(r["source"]["kind"], "log");
 
     let o = doctor(&["analyze", "-"], Some(b""));
-    assert_eq!(o.code, 0, "empty stdin is a clean result: {}", o.stderr);
-    assert!(o.stdout.contains("No problems found."));
+    assert_eq!(o.code, 2, "empty stdin is unreadable input: {}", o.stderr);
+    assert!(o.stderr.contains("the input is empty"), "{}", o.stderr);
+    assert!(!o.stdout.contains("No problems found."), "{}", o.stdout);
+}
+
+#[test]
+fn empty_log_file_is_unreadable_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("db-init.log");
+    std::fs::write(&p, "").unwrap();
+    let o = doctor(&["analyze", p.to_str().unwrap()], None);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("the input is empty"), "{}", o.stderr);
+    assert_eq!(o.stderr.trim().lines().count(), 1, "{}", o.stderr);
 }
 
 #[test]

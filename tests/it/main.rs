@@ -4,8 +4,9 @@
 //! (`fleet`), the database probe against real PostgreSQL (`probe`, `live_probe`),
 //! `preflight`, NetworkPolicy reasoning on bundles (`netpol`), read failures and
 //! `--watch` (`live_errors`, `watch`), hostile input (`hostile`), the API server
-//! (`serve`), the report schema and `--version` (`schema`) and the man pages and
-//! completions (`man`). Shared scaffolding lives in `tests/support`.
+//! (`serve`), the report schema and `--version` (`schema`), db-init's real clients in
+//! every failure mode (`dbinit`), the shipped manifests (`manifests`) and the man pages
+//! and completions (`man`). Shared scaffolding lives in `tests/support`.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -13,12 +14,14 @@ mod support;
 mod analyze;
 mod bundle_cli;
 mod bundle_write;
+mod dbinit;
 mod fleet;
 mod hostile;
 mod live;
 mod live_errors;
 mod live_probe;
 mod man;
+mod manifests;
 mod netpol;
 mod preflight;
 mod probe;
