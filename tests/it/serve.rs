@@ -1296,10 +1296,17 @@ async fn only_pem_certificates_of_a_secret_are_served_and_kept() {
         "password": b64(SECRET_VALUE.as_bytes()),
     }});
     let files = || {
-        vec![(
-            format!("cluster-resources/secrets/{NS}.json"),
-            serde_json::to_vec(&list("Secret", vec![secret.clone()])).unwrap(),
-        )]
+        vec![
+            (
+                "cluster-resources/namespaces.json".to_string(),
+                serde_json::to_vec(&list("Namespace", vec![json!({"metadata": {"name": NS}})]))
+                    .unwrap(),
+            ),
+            (
+                format!("cluster-resources/secrets/{NS}.json"),
+                serde_json::to_vec(&list("Secret", vec![secret.clone()])).unwrap(),
+            ),
+        ]
     };
     let leaks = |what: &str, t: &str| {
         for bad in [key_body.as_str(), SECRET_VALUE] {
