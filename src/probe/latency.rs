@@ -76,13 +76,21 @@ pub(crate) async fn latency_stage(
                 drop(s);
             }
             Ok(Err(e)) => errors.push(format!("TCP connect: {e}")),
-            Err(_) => errors.push("TCP connect timed out".into()),
+            Err(_) => {
+                // A peer that stopped answering: one timeout ends the stage, so the
+                // stage lasts at most the samples taken plus one --connect-timeout.
+                errors.push("TCP connect timed out".into());
+                break;
+            }
         }
         let t = Instant::now();
         match timeout(cfg.connect_timeout, client.simple_query("SELECT 1")).await {
             Ok(Ok(_)) => q.push(ms_since(t)),
             Ok(Err(e)) => errors.push(format!("SELECT 1: {e}")),
-            Err(_) => errors.push("SELECT 1 timed out".into()),
+            Err(_) => {
+                errors.push("SELECT 1 timed out".into());
+                break;
+            }
         }
     }
     let tcp = Stats::from_samples(&tcp);
