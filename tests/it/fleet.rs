@@ -438,9 +438,19 @@ fn analyze_several_bundles_reports_each_a_summary_and_the_worst_exit() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    // Each line is a report, checked against the shipped schema, or the error line of a
+    // path that could not be read (`{origin, error}`).
     let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            if v.get("error").is_some() {
+                assert_eq!(v.as_object().map(|o| o.len()), Some(2), "{v}");
+                v
+            } else {
+                crate::support::report::json(l, "a batch line")
+            }
+        })
         .collect();
     assert_eq!(lines.len(), 4);
     for (v, p) in lines.iter().zip(&paths) {
