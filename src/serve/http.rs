@@ -1,5 +1,15 @@
-//! HTTP/1.1 glue: listening, one task per connection, the optional latency, the
-//! kubeconfig pointing at the server, and a handle that stops it.
+//! HTTP/1.1 glue: listening, one task per connection (at most [`MAX_CONNECTIONS`] at
+//! once, each dropped when its peer sends no request within [`HEADER_TIMEOUT`] or stops
+//! reading a response for [`WRITE_STALL`]), the optional latency, the kubeconfig
+//! pointing at the server, and a handle that stops it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Semaphore;
+use tokio::time::Sleep;
 
 use super::*;
 
@@ -121,8 +131,23 @@ preferences: {{}}
     )
 }
 
-/// How long a client may take to send its request headers.
+/// How long a client may take to send its request headers. hyper starts this timer
+/// whenever the connection waits for a request head, so it also closes half-open peers
+/// that never send one and keep-alive connections left idle between requests: neither
+/// holds a task, a socket and a connection slot for longer than this.
 pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How many connections are served at once. Every connection may hold a response body
+/// (a list is serialised per request), so this is what bounds serve's memory under
+/// many clients; a connection beyond it waits in the listen backlog until a slot frees
+/// (kubectl opens a handful, the live collector at most `--concurrency`, 128 by default).
+pub(crate) const MAX_CONNECTIONS: usize = 512;
+
+/// How long a write may make no progress before the connection is dropped: a client
+/// that stops reading (or vanished without a FIN) would otherwise keep its response
+/// buffered forever. A slow reader that takes a chunk now and then is not affected, and
+/// an idle watch has no write pending.
+pub(crate) const WRITE_STALL: Duration = Duration::from_secs(60);
 
 /// Binds `addr` (port 0 picks a free port) and serves `api` until the handle is shut
 /// down or dropped; every response waits `latency` first.
@@ -162,12 +187,26 @@ pub async fn start_server(
     let srv = server.clone();
     let task = tokio::spawn(async move {
         let mut conns = JoinSet::new();
+        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         loop {
+            // A slot first, then a connection: at the cap, new peers wait in the backlog.
+            let slot = tokio::select! {
+                _ = &mut rx => break,
+                s = slots.clone().acquire_owned() => match s {
+                    Ok(s) => s,
+                    Err(_) => break,
+                },
+                Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+            };
             tokio::select! {
                 _ = &mut rx => break,
                 acc = listener.accept() => match acc {
                     Ok((stream, _)) => {
-                        conns.spawn(serve_conn(srv.clone(), stream, latency));
+                        let srv = srv.clone();
+                        conns.spawn(async move {
+                            serve_conn(srv, stream, latency).await;
+                            drop(slot);
+                        });
                     }
                     // Out of file descriptors and the like: back off, keep serving.
                     Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -195,8 +234,98 @@ pub(crate) async fn serve_conn(server: Arc<Server>, stream: TcpStream, latency: 
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
-        .serve_connection(TokioIo::new(stream), svc)
+        .serve_connection(TokioIo::new(StallGuard::new(stream)), svc)
         .await;
+}
+
+/// A stream whose writes fail with `TimedOut` once one has stayed pending for
+/// [`WRITE_STALL`] (hyper has no write timeout of its own); reads pass through.
+struct StallGuard<T> {
+    io: T,
+    limit: Duration,
+    stall: Option<Pin<Box<Sleep>>>,
+}
+
+impl<T> StallGuard<T> {
+    fn new(io: T) -> Self {
+        Self::with_limit(io, WRITE_STALL)
+    }
+
+    fn with_limit(io: T, limit: Duration) -> Self {
+        StallGuard {
+            io,
+            limit,
+            stall: None,
+        }
+    }
+
+    /// Runs one write-side poll; a pending one arms (or checks) the stall timer, any
+    /// progress disarms it.
+    fn guard<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        op: impl FnOnce(Pin<&mut T>, &mut Context<'_>) -> Poll<io::Result<R>>,
+    ) -> Poll<io::Result<R>>
+    where
+        T: Unpin,
+    {
+        match op(Pin::new(&mut self.io), cx) {
+            Poll::Pending => {
+                let limit = self.limit;
+                let timer = self
+                    .stall
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                if timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client stopped reading",
+                    )));
+                }
+                Poll::Pending
+            }
+            done => {
+                self.stall = None;
+                done
+            }
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for StallGuard<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for StallGuard<T> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
+        self.get_mut().guard(cx, |io, cx| io.poll_write(cx, b))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut()
+            .guard(cx, |io, cx| io.poll_write_vectored(cx, bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().guard(cx, |io, cx| io.poll_flush(cx))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().guard(cx, |io, cx| io.poll_shutdown(cx))
+    }
 }
 
 pub(crate) async fn handle(
@@ -244,7 +373,14 @@ pub(crate) async fn handle(
             }
         }
     }
-    reply(api.respond(method, target, accept))
+    // An answer is CPU work (a list filtered, serialised, perhaps made a Table): it runs
+    // on the blocking pool, so a large one shares the CPU with a small one instead of
+    // holding one of the runtime's few workers while every other connection waits.
+    let (method, target, accept) = (method.to_string(), target.to_string(), accept.to_string());
+    match tokio::task::spawn_blocking(move || api.respond(&method, &target, &accept)).await {
+        Ok(r) => reply(r),
+        Err(_) => reply(status(500, "InternalError", "the answer failed", None)),
+    }
 }
 
 /// A log read as the API server answers it when it cannot dial the pod's kubelet:
@@ -302,4 +438,42 @@ fn kubelet_unreachable(
         o.remove("reason");
     }
     Some(Reply::json(500, &body))
+}
+
+#[cfg(test)]
+mod stall_tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    const LIMIT: Duration = Duration::from_millis(200);
+
+    /// A peer that never reads: the write fails after the limit instead of hanging.
+    #[tokio::test]
+    async fn a_write_the_peer_never_reads_times_out() {
+        let (a, _b) = tokio::io::duplex(1024);
+        let mut g = StallGuard::with_limit(a, LIMIT);
+        let t = std::time::Instant::now();
+        let err = g.write_all(&[0u8; 4096]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(t.elapsed() < Duration::from_secs(10));
+    }
+
+    /// A reader that keeps taking bytes, however slowly, is never cut off.
+    #[tokio::test]
+    async fn a_slow_reader_is_not_cut_off() {
+        use tokio::io::AsyncReadExt;
+        let (a, mut b) = tokio::io::duplex(1024);
+        let reader = tokio::spawn(async move {
+            let mut got = 0;
+            let mut buf = [0u8; 512];
+            while got < 8 * 1024 {
+                tokio::time::sleep(LIMIT / 4).await;
+                got += b.read(&mut buf).await.unwrap();
+            }
+            got
+        });
+        let mut g = StallGuard::with_limit(a, LIMIT);
+        g.write_all(&[1u8; 8 * 1024]).await.unwrap();
+        assert_eq!(reader.await.unwrap(), 8 * 1024);
+    }
 }

@@ -4,7 +4,7 @@
 //! (`fleet`), the database probe against real PostgreSQL (`probe`, `live_probe`),
 //! `preflight`, NetworkPolicy reasoning on bundles (`netpol`), read failures and
 //! `--watch` (`live_errors`, `watch`), hostile input (`hostile`), the API server
-//! (`serve`), the report schema and `--version` (`schema`), db-init's real clients in
+//! (`serve`) and it under load and faults (`serve_load`), the report schema and `--version` (`schema`), db-init's real clients in
 //! every failure mode (`dbinit`), the shipped manifests (`manifests`) and the man pages
 //! and completions (`man`). Shared scaffolding lives in `tests/support`.
 
@@ -27,4 +27,5 @@ mod preflight;
 mod probe;
 mod schema;
 mod serve;
+mod serve_load;
 mod watch;
