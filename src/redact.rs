@@ -78,6 +78,53 @@ pub fn annotations_json(obj: &mut serde_json::Value) {
     }
 }
 
+/// Redacts one object's JSON (what `serve` answers with) by the same rules the bundle
+/// writer applies to the typed objects: Secrets keep their keys only
+/// ([`secret_json_keys_only`]), pods and Deployments' pod templates have secret env
+/// values and credentials in args masked ([`redact_pod`], [`redact_pod_spec`]),
+/// ConfigMaps as [`redact_configmap`], event messages through [`redact_text`], and every
+/// object's annotations as [`annotations_json`]. An object that does not parse as its
+/// kind's type has every string masked through [`redact_json_strings`].
+pub fn object_json(kind: &str, obj: &mut serde_json::Value) {
+    use k8s_openapi::api::apps::v1::Deployment;
+    fn typed<T>(obj: &mut serde_json::Value, f: impl FnOnce(&mut T))
+    where
+        T: serde::de::DeserializeOwned + serde::Serialize,
+    {
+        match serde_json::from_value::<T>(obj.clone()) {
+            Ok(mut t) => {
+                f(&mut t);
+                match serde_json::to_value(&t) {
+                    Ok(v) => *obj = v,
+                    Err(_) => redact_json_strings(obj),
+                }
+            }
+            Err(_) => redact_json_strings(obj),
+        }
+    }
+    match kind {
+        "Secret" => return secret_json_keys_only(obj),
+        "Pod" => typed::<Pod>(obj, redact_pod),
+        "ConfigMap" => typed::<ConfigMap>(obj, redact_configmap),
+        "Deployment" => typed::<Deployment>(obj, |d| {
+            if let Some(s) = d.spec.template.spec.as_mut() {
+                redact_pod_spec(s);
+            }
+        }),
+        "Event" => {
+            for field in ["message", "note"] {
+                if let Some(serde_json::Value::String(m)) = obj.get_mut(field) {
+                    if let Cow::Owned(r) = redact_text(m) {
+                        *m = r;
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    annotations_json(obj);
+}
+
 /// The one exemption from masking Secret values: a value that is PEM certificates only
 /// (a CA bundle, public by nature; `base64` when it is `data`). Anything else, a
 /// private key or a password included, stays hidden.

@@ -230,10 +230,10 @@ impl BundleApi {
                     m.insert("namespace".into(), Value::String(ns.to_string()));
                 }
             }
-            if def.kind == "Secret" && !self.secret_values {
-                crate::redact::secret_json_keys_only(&mut it);
-            } else if !self.secret_values {
-                crate::redact::annotations_json(&mut it);
+            if !self.secret_values {
+                // The bundle writer's rules, so a third-party bundle is served as
+                // redacted as one this tool wrote.
+                crate::redact::object_json(def.kind, &mut it);
             }
             self.objects[i].push(it);
         }

@@ -1398,3 +1398,74 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A third-party bundle is served as redacted as one the doctor writes: a pod's
+/// secret-named env value, a password in its args, a Deployment template's env, a
+/// ConfigMap's private key and a password in an event message never reach a client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn third_party_bundle_is_served_with_the_bundle_writers_redaction() {
+    let env = json!([{"name": "PGPASSWORD", "value": SECRET_VALUE}, {"name": "PGHOST", "value": "db.example.com"}]);
+    let pod = json!({"metadata": {"name": "auth-1", "namespace": NS},
+        "spec": {"containers": [{"name": "auth", "image": "dssc/auth:1", "env": env.clone(),
+            "args": [format!("--service-password={SECRET_VALUE}")]}]}});
+    let deploy = json!({"metadata": {"name": "auth", "namespace": NS},
+        "spec": {"selector": {"matchLabels": {"app": "auth"}},
+            "template": {"metadata": {"labels": {"app": "auth"}},
+                "spec": {"containers": [{"name": "auth", "image": "dssc/auth:1", "env": env}]}}}});
+    let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ\n-----END PRIVATE KEY-----\n";
+    let cm = json!({"metadata": {"name": "leaky", "namespace": NS}, "data": {"tls.key": key}});
+    let event = json!({"metadata": {"name": "e1", "namespace": NS}, "reason": "Failed",
+        "message": format!("postgres://admin:{SECRET_VALUE}@db:5432/x refused"),
+        "involvedObject": {"kind": "Pod", "name": "auth-1", "namespace": NS}});
+    let files = vec![
+        (
+            format!("cluster-resources/pods/{NS}.json"),
+            serde_json::to_vec(&list("Pod", vec![pod])).unwrap(),
+        ),
+        (
+            format!("cluster-resources/deployments/{NS}.json"),
+            serde_json::to_vec(&list("Deployment", vec![deploy])).unwrap(),
+        ),
+        (
+            format!("cluster-resources/configmaps/{NS}.json"),
+            serde_json::to_vec(&list("ConfigMap", vec![cm])).unwrap(),
+        ),
+        (
+            format!("cluster-resources/events/{NS}.json"),
+            serde_json::to_vec(&list("Event", vec![event])).unwrap(),
+        ),
+    ];
+    let h = serve::start(
+        Arc::new(BundleApi::from_files(files)),
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    for target in [
+        format!("/api/v1/namespaces/{NS}/pods"),
+        format!("/api/v1/namespaces/{NS}/pods/auth-1"),
+        format!("/apis/apps/v1/namespaces/{NS}/deployments"),
+        format!("/api/v1/namespaces/{NS}/configmaps/leaky"),
+        format!("/api/v1/namespaces/{NS}/events"),
+    ] {
+        let r = get(h.addr(), &target).await;
+        assert_eq!(r.status, 200, "{target}");
+        let t = r.text();
+        assert!(!t.contains(SECRET_VALUE), "{target}: {t}");
+        assert!(
+            !t.contains("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ"),
+            "{target}: {t}"
+        );
+    }
+    // What is not secret is still served as it was.
+    let pod = get(h.addr(), &format!("/api/v1/namespaces/{NS}/pods/auth-1"))
+        .await
+        .json();
+    assert_eq!(
+        pod["spec"]["containers"][0]["env"][1]["value"],
+        "db.example.com"
+    );
+    assert_eq!(pod["kind"], "Pod");
+    h.shutdown().await;
+}
