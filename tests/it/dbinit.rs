@@ -37,7 +37,6 @@ mod scaffold {
     use std::io::{Read, Write};
     use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
     use std::os::fd::{AsRawFd, FromRawFd};
-    use std::os::unix::fs::MetadataExt;
     use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
     use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -65,57 +64,8 @@ mod scaffold {
     /// A plain user for filling connection slots.
     pub const FILLER: (&str, &str) = ("filler", "filler-pw");
 
-    pub fn bin_dir() -> Option<PathBuf> {
-        let d = std::env::var_os("PG_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"));
-        d.join("initdb").exists().then_some(d)
-    }
-
-    pub fn is_root() -> bool {
-        std::fs::metadata("/proc/self")
-            .map(|m| m.uid() == 0)
-            .unwrap_or(false)
-    }
-
-    fn postgres_ids() -> (u32, u32) {
-        let id = |flag: &str| -> u32 {
-            let out = Command::new("id")
-                .args([flag, "postgres"])
-                .output()
-                .expect("id");
-            String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .parse()
-                .expect("postgres user id")
-        };
-        (id("-u"), id("-g"))
-    }
-
-    /// A command run as the postgres OS user when we are root.
-    pub fn as_pg(program: &str) -> Command {
-        if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--", program]);
-            c
-        } else {
-            Command::new(program)
-        }
-    }
-
-    pub fn chown_pg(p: &Path) {
-        if is_root() {
-            let (u, g) = postgres_ids();
-            std::os::unix::fs::chown(p, Some(u), Some(g)).expect("chown");
-        }
-    }
-
-    pub fn write_pg(p: &Path, data: &[u8], mode: u32) {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::write(p, data).expect("write");
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
-        chown_pg(p);
-    }
+    // The PostgreSQL binaries and running as the postgres OS user: the suite's own.
+    pub use crate::support::pg::{as_pg, bin_dir, chown_pg, is_root, write_pg};
 
     /// This process's scratch directory; those of dead test processes are removed.
     pub fn root() -> &'static Path {

@@ -94,13 +94,13 @@ pub fn available() -> bool {
     )
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     std::fs::metadata("/proc/self")
         .map(|m| m.uid() == 0)
         .unwrap_or(false)
 }
 
-fn postgres_ids() -> (u32, u32) {
+pub fn postgres_ids() -> (u32, u32) {
     let id = |flag: &str| -> u32 {
         let out = Command::new("id")
             .args([flag, "postgres"])
@@ -115,7 +115,7 @@ fn postgres_ids() -> (u32, u32) {
 }
 
 /// A command run as the postgres OS user when we are root.
-fn as_pg(program: &str) -> Command {
+pub fn as_pg(program: &str) -> Command {
     if is_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--", program]);
@@ -125,14 +125,14 @@ fn as_pg(program: &str) -> Command {
     }
 }
 
-fn chown_pg(p: &Path) {
+pub fn chown_pg(p: &Path) {
     if is_root() {
         let (u, g) = postgres_ids();
         std::os::unix::fs::chown(p, Some(u), Some(g)).expect("chown");
     }
 }
 
-fn write_pg(p: &Path, data: &[u8], mode: u32) {
+pub fn write_pg(p: &Path, data: &[u8], mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(p, data).expect("write");
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
