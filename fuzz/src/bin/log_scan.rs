@@ -1,7 +1,9 @@
 //! Feeds arbitrary bytes to the log scanner as `analyze` builds it (the built-in
 //! catalogue, `Scanner::new`), as the log of a plain file (every log rule) or of a
-//! named container (the first byte picks which), in small reads as a pipe delivers
-//! them.
+//! named container, in small reads as a pipe delivers them. The first byte picks the
+//! container (bits 0-1), the read size (bits 2-4) and whether the rest is repeated
+//! past the scanner's 64 KiB line cap or its 1 MiB block (bits 5-7 = 6 or 7), so
+//! that over-long lines and block edges are reached without megabyte inputs.
 //!
 //! Must hold: no panic; every byte is counted; a hit names a rule of the catalogue,
 //! counts at least once, and its first and last lines lie within the lines counted;
@@ -53,7 +55,19 @@ fuzz_target!(|data: &[u8]| {
         2 => Some("vulnerabilityscan-db-init"),
         _ => Some("auth"),
     };
-    let step = 1 + (sel as usize >> 2) * 97;
+    let step = 1 + ((sel as usize >> 2) & 7) * 997;
+    let target = match sel >> 5 {
+        6 => 70 << 10,
+        7 => (1 << 20) + (100 << 10),
+        _ => 0,
+    };
+    let repeated;
+    let log = if target > 0 && !log.is_empty() {
+        repeated = log.repeat(target / log.len() + 1);
+        &repeated[..]
+    } else {
+        log
+    };
     let scan = scanner
         .scan(cat, Trickle { data: log, step }, container)
         .expect("reading memory cannot fail");
