@@ -126,6 +126,60 @@ fn set_with_ten_thousand_key_parts_is_refused_not_a_stack_overflow() {
     assert_usage_error(&out, "more than 64 parts");
 }
 
+#[test]
+fn endless_or_oversized_small_files_are_refused_at_once() {
+    // /dev/zero never ends: each small input (CA bundle, values file, serve script)
+    // is read up to its cap and refused in one line, before memory grows.
+    let big = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(big.path(), vec![b'#'; 5 << 20]).unwrap();
+    let big = big.path().to_str().unwrap();
+    let ok = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ok.path(), "db:\n  host: db.example.com\n").unwrap();
+    let big_ok = ok.path().to_str().unwrap();
+    let bundle = testdata("mnt001");
+    let b = bundle.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["probe", "--host", "127.0.0.1", "--ca-file", "/dev/zero"],
+            "--ca-file /dev/zero: larger than 1 MiB, not a CA bundle",
+        ),
+        (
+            &[
+                "preflight",
+                "--offline",
+                "-f",
+                big_ok,
+                "--ca-file",
+                "/dev/zero",
+            ],
+            "larger than 1 MiB, not a CA bundle",
+        ),
+        (
+            &["preflight", "--offline", "-f", "/dev/zero"],
+            "/dev/zero: larger than 4 MiB, not a values file",
+        ),
+        (
+            &["preflight", "--offline", "-f", big],
+            "larger than 4 MiB, not a values file",
+        ),
+        (
+            &["serve", b, "--port", "0", "--script", "/dev/zero"],
+            "larger than 1 MiB, not a serve script",
+        ),
+    ];
+    for (args, want) in cases {
+        let (out, took) = bounded(args, Duration::from_secs(20));
+        assert_usage_error(&out, want);
+        assert!(took < Duration::from_secs(10), "{args:?} took {took:?}");
+    }
+    let (out, _) = bounded_stdin(
+        &["preflight", "--offline", "-f", "-"],
+        Duration::from_secs(20),
+        Some(b"db:\n  host: \xff\xfe\n"),
+    );
+    assert_usage_error(&out, "-: not UTF-8 text");
+}
+
 /// A fake PostgreSQL that accepts TLS (`S`) and then sends a TLS record header one
 /// byte a second, forever (or nothing at all when `silent`).
 fn trickle_server(silent: bool) -> SocketAddr {
