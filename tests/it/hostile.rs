@@ -367,14 +367,20 @@ fn skipped_text(v: &serde_json::Value) -> String {
 
 #[test]
 fn million_tiny_pods_are_bounded_with_doc001_not_an_abort() {
+    // In Smart Check's own namespace, after its real pods: read up to the kept cap.
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("bomb");
     copy_tree(&testdata("auth001"), &d);
-    std::fs::write(
-        d.join("cluster-resources/pods/bomb.json"),
-        tiny_pods(1_000_000, "bomb"),
-    )
-    .unwrap();
+    let pods = d.join("cluster-resources/pods/trendmicro.json");
+    let real: serde_json::Value = serde_json::from_slice(&std::fs::read(&pods).unwrap()).unwrap();
+    let real = serde_json::to_string(&real["items"]).unwrap();
+    let bomb = tiny_pods(1_000_000, "trendmicro");
+    let joined = bomb.replacen(
+        "\"items\":[",
+        &format!("\"items\":{},", &real[..real.len() - 1]),
+        1,
+    );
+    std::fs::write(&pods, joined).unwrap();
     let tgz = tar_gz(&d);
     let (out, _) = bounded(
         &["analyze", tgz.to_str().unwrap(), "-o", "json"],
@@ -387,8 +393,65 @@ fn million_tiny_pods_are_bounded_with_doc001_not_an_abort() {
     assert!(ids.contains(&"DOC001".to_string()), "{ids:?}");
     let sk = skipped_text(&v);
     assert!(
-        sk.contains("bomb.json") && sk.contains("kept per kind"),
+        sk.contains("pods/trendmicro.json") && sk.contains("kept per kind"),
         "{sk}"
+    );
+}
+
+#[test]
+fn an_unrelated_namespace_is_not_read_and_the_report_says_so() {
+    // A million pods in another namespace: not read at all (Smart Check's namespace is
+    // found by its db-init pods), so no budget is reached; the report names the scope.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("bomb");
+    copy_tree(&testdata("auth001"), &d);
+    std::fs::write(
+        d.join("cluster-resources/pods/bomb.json"),
+        tiny_pods(1_000_000, "bomb"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("cluster-resources/events/bomb.json"),
+        "{\"items\":[{\"metadata\":{\"name\":\"e\",\"namespace\":\"bomb\"},\"reason\":\"FailedMount\",\"type\":\"Warning\",\"message\":\"MountVolume.SetUp failed for volume \\\"x\\\" : configmap \\\"x\\\" not found\",\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"p1\",\"namespace\":\"bomb\"}}]}",
+    )
+    .unwrap();
+    let tgz = tar_gz(&d);
+    for input in [tgz.as_path(), d.as_path()] {
+        let (out, _) = bounded(
+            &["analyze", input.to_str().unwrap(), "-o", "json"],
+            Duration::from_secs(120),
+        );
+        assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+        let v = json_report(&out);
+        let ids = crate::support::report::ids(&v);
+        assert_eq!(ids, ["AUTH001"], "{}", show(&out));
+        let scope = &v["source"]["scope"];
+        assert_eq!(
+            scope["namespaces"],
+            serde_json::json!(["trendmicro"]),
+            "{scope}"
+        );
+        assert_eq!(scope["otherNamespaces"], 1, "{scope}");
+        assert!(v["pods"].as_array().unwrap().len() < 20, "{}", v["pods"]);
+    }
+    // -n names the namespace to read; one the bundle does not hold is an error.
+    let (out, _) = bounded(
+        &["analyze", tgz.to_str().unwrap(), "-n", "bomb", "-o", "json"],
+        Duration::from_secs(120),
+    );
+    let v = json_report(&out);
+    assert!(
+        crate::support::report::ids(&v).contains(&"DOC001".to_string()),
+        "{}",
+        show(&out)
+    );
+    let (out, _) = bounded(
+        &["analyze", tgz.to_str().unwrap(), "-n", "nosuch"],
+        Duration::from_secs(120),
+    );
+    assert_usage_error(
+        &out,
+        "-n nosuch: the bundle holds no namespace nosuch (it holds bomb,",
     );
 }
 
@@ -700,7 +763,7 @@ mod generated {
             p
         };
         let limits = Limits::with_total(8 << 20);
-        let _ = logfile::read_input_within(&p, None, &cat, &scanner, &limits);
+        let _ = logfile::read_input_within(&p, None, &cat, &scanner, &limits, &Default::default());
     }
 
     proptest! {
