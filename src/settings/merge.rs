@@ -56,7 +56,12 @@ impl Builder {
     }
 
     pub(crate) fn add_set(&mut self, s: &str) -> Result<(), InputError> {
-        let map = parse_set(s).map_err(|e| InputError::new(format!("--set {s}: {e}")))?;
+        let map = parse_set(s).map_err(|e| {
+            // A long argument is shown by its start only.
+            let shown: String = s.chars().take(120).collect();
+            let more = if shown.len() < s.len() { "…" } else { "" };
+            InputError::new(format!("--set {shown}{more}: {e}"))
+        })?;
         self.overlay("--set", map);
         Ok(())
     }

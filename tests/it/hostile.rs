@@ -180,6 +180,34 @@ fn endless_or_oversized_small_files_are_refused_at_once() {
     assert_usage_error(&out, "-: not UTF-8 text");
 }
 
+#[test]
+fn error_lines_are_one_short_line_with_control_characters_escaped() {
+    let ok = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ok.path(), "db:\n  host: db.example.com\n").unwrap();
+    let f = ok.path().to_str().unwrap();
+    let long = format!("db.host={}", "{".repeat(100_000));
+    let (out, _) = bounded(
+        &["preflight", "--offline", "-f", f, "--set", &long],
+        Duration::from_secs(20),
+    );
+    assert_usage_error(&out, "--set db.host={{{");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.len() < 400, "{} bytes: {err:.400}", err.len());
+    let (out, _) = bounded(
+        &[
+            "preflight",
+            "--offline",
+            "-f",
+            f,
+            "--set",
+            "db.\u{1b}[2J\nx",
+        ],
+        Duration::from_secs(20),
+    );
+    assert_usage_error(&out, "--set db.^[[2J^Jx");
+    assert!(!out.stderr.contains(&0x1b), "{}", show(&out));
+}
+
 /// A fake PostgreSQL that accepts TLS (`S`) and then sends a TLS record header one
 /// byte a second, forever (or nothing at all when `silent`).
 fn trickle_server(silent: bool) -> SocketAddr {
