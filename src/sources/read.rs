@@ -21,6 +21,18 @@ pub fn walk(
     path: &Path,
     kind: &InputKind,
     budget: &Budget,
+    f: impl FnMut(&str, &mut dyn Read) -> anyhow::Result<()>,
+) -> anyhow::Result<Skips> {
+    walk_where(path, kind, budget, |_| true, f)
+}
+
+/// [`walk`] over the files `wants` (by bundle-relative path) only: the others are
+/// passed over unread, whatever their size.
+pub fn walk_where(
+    path: &Path,
+    kind: &InputKind,
+    budget: &Budget,
+    mut wants: impl FnMut(&str) -> bool,
     mut f: impl FnMut(&str, &mut dyn Read) -> anyhow::Result<()>,
 ) -> anyhow::Result<Skips> {
     let mut skips: Skips = Vec::new();
@@ -59,7 +71,7 @@ pub fn walk(
                     .unwrap_or(&p)
                     .to_string_lossy()
                     .replace('\\', "/");
-                let Some(rel) = bundle_rel(&rel) else {
+                let Some(rel) = bundle_rel(&rel).filter(|r| wants(r)) else {
                     continue;
                 };
                 let rel = rel.to_string();
@@ -103,7 +115,7 @@ pub fn walk(
                     .map_err(corrupt)?
                     .to_string_lossy()
                     .into_owned();
-                let Some(rel) = bundle_rel(&name) else {
+                let Some(rel) = bundle_rel(&name).filter(|r| wants(r)) else {
                     // Drain so a corrupt tail is still noticed.
                     match io::copy(&mut entry, &mut io::sink()) {
                         Err(_) if budget.hit().is_some() => break,
@@ -206,116 +218,138 @@ pub fn load_within(
     let wanted = super::scope::resolve(path, kind, limits, focus)?;
     let mut ev = Evidence::new(SourceKind::Bundle, path.display().to_string());
     let mut recognised = false;
-    let mut held: BTreeSet<String> = BTreeSet::new();
     let budget = Budget::new(limits.clone());
     let mut lists = Lists::new(limits);
-    let skips = walk(path, kind, &budget, |rel, r| {
-        match super::layout::parse(rel) {
-            Entry::Log {
-                namespace: ns,
-                pod,
-                container,
-                previous,
-            } => {
-                recognised = true;
-                held.insert(ns.to_string());
-                if Part::of("logs", ns, &wanted) == Part::Skip {
-                    return Ok(());
-                }
-                let mut raw = Vec::new();
-                let scan = if keep_raw {
-                    r.take(limits.file).read_to_end(&mut raw)?;
-                    scanner.scan(cat, &raw[..], Some(container))?
-                } else {
-                    scanner.scan(cat, r, Some(container))?
-                };
-                if scan.binary {
-                    ev.skip(rel.to_string(), "binary data, not a text log");
-                }
-                ev.logs.push(Log {
-                    namespace: Some(ns.to_string()),
-                    pod: Some(pod.to_string()),
-                    container: Some(container.to_string()),
-                    previous,
-                    scan,
-                    raw: keep_raw.then_some(raw),
-                    origin: rel.to_string(),
-                });
-            }
-            Entry::Namespaced { dir, namespace } => {
-                recognised = true;
-                held.insert(namespace.to_string());
-                let part = Part::of(dir, namespace, &wanted);
-                read_namespaced(&mut ev, rel, dir, r, &mut lists, part);
-            }
-            Entry::ClusterScoped { name } => {
-                recognised = true;
-                match name {
-                    "namespaces" => {
-                        lists.list_into(&mut ev, rel, r, Keep::Whole, |ev| &mut ev.namespaces)
-                    }
-                    "nodes" => lists.list_into(&mut ev, rel, r, Keep::Whole, |ev| &mut ev.nodes),
-                    _ => {}
-                }
-            }
-            Entry::ClusterVersion => {
-                recognised = true;
-                if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
-                    let info = v.get("info").cloned().unwrap_or(v);
-                    match serde_json::from_value(info) {
-                        Ok(i) => ev.version = Some(i),
-                        Err(e) => ev.skip(rel.to_string(), format!("not a version object: {e}")),
-                    }
-                }
-            }
-            Entry::Doctor("settings.json") => {
-                recognised = true;
-                if let Some(v) =
-                    read_json::<std::collections::BTreeMap<String, Setting>>(&mut ev, rel, r)?
-                {
-                    for (k, s) in v {
-                        ev.set(&k, s.value, s.from);
-                    }
-                }
-            }
-            Entry::Doctor("source.json") => {
-                recognised = true;
-                if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
-                    ev.namespace = v
-                        .get("namespace")
-                        .and_then(|x| x.as_str())
-                        .map(str::to_string);
-                    ev.release = v
-                        .get("release")
-                        .and_then(|x| x.as_str())
-                        .map(str::to_string);
-                }
-            }
-            Entry::Doctor("helm-release.json") => {
-                if let Some(h) = read_json::<crate::model::evidence::HelmRelease>(&mut ev, rel, r)?
-                {
-                    ev.helm = Some(h);
-                }
-            }
-            Entry::Doctor("values.json") => {
-                if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
-                    ev.values = Some(v);
-                }
-            }
-            Entry::Doctor("skipped.json") => {
-                if let Some(v) = read_json::<Vec<crate::model::evidence::Skipped>>(&mut ev, rel, r)?
-                {
-                    ev.skipped.extend(v);
-                }
-            }
-            _ => {}
+    let wants = |rel: &str| match super::layout::parse(rel) {
+        Entry::Log { namespace, .. } => Part::of("logs", namespace, &wanted) != Part::Skip,
+        Entry::Namespaced { dir, namespace } => Part::of(dir, namespace, &wanted) != Part::Skip,
+        _ => true,
+    };
+    // Every namespace the bundle holds files of, read or not (for the report's scope).
+    let mut held: BTreeSet<String> = BTreeSet::new();
+    let mut note = |rel: &str| match super::layout::parse(rel) {
+        Entry::Log { namespace, .. } | Entry::Namespaced { namespace, .. } => {
+            held.insert(namespace.to_string());
         }
-        Ok(())
-    })?;
+        _ => {}
+    };
+    let skips = walk_where(
+        path,
+        kind,
+        &budget,
+        |rel| {
+            note(rel);
+            wants(rel)
+        },
+        |rel, r| {
+            match super::layout::parse(rel) {
+                Entry::Log {
+                    namespace: ns,
+                    pod,
+                    container,
+                    previous,
+                } => {
+                    recognised = true;
+                    let mut raw = Vec::new();
+                    let scan = if keep_raw {
+                        r.take(limits.file).read_to_end(&mut raw)?;
+                        scanner.scan(cat, &raw[..], Some(container))?
+                    } else {
+                        scanner.scan(cat, r, Some(container))?
+                    };
+                    if scan.binary {
+                        ev.skip(rel.to_string(), "binary data, not a text log");
+                    }
+                    ev.logs.push(Log {
+                        namespace: Some(ns.to_string()),
+                        pod: Some(pod.to_string()),
+                        container: Some(container.to_string()),
+                        previous,
+                        scan,
+                        raw: keep_raw.then_some(raw),
+                        origin: rel.to_string(),
+                    });
+                }
+                Entry::Namespaced { dir, namespace } => {
+                    recognised = true;
+                    let part = Part::of(dir, namespace, &wanted);
+                    read_namespaced(&mut ev, rel, dir, r, &mut lists, part);
+                }
+                Entry::ClusterScoped { name } => {
+                    recognised = true;
+                    match name {
+                        "namespaces" => {
+                            lists.list_into(&mut ev, rel, r, Keep::Whole, |ev| &mut ev.namespaces)
+                        }
+                        "nodes" => {
+                            lists.list_into(&mut ev, rel, r, Keep::Whole, |ev| &mut ev.nodes)
+                        }
+                        _ => {}
+                    }
+                }
+                Entry::ClusterVersion => {
+                    recognised = true;
+                    if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
+                        let info = v.get("info").cloned().unwrap_or(v);
+                        match serde_json::from_value(info) {
+                            Ok(i) => ev.version = Some(i),
+                            Err(e) => {
+                                ev.skip(rel.to_string(), format!("not a version object: {e}"))
+                            }
+                        }
+                    }
+                }
+                Entry::Doctor("settings.json") => {
+                    recognised = true;
+                    if let Some(v) =
+                        read_json::<std::collections::BTreeMap<String, Setting>>(&mut ev, rel, r)?
+                    {
+                        for (k, s) in v {
+                            ev.set(&k, s.value, s.from);
+                        }
+                    }
+                }
+                Entry::Doctor("source.json") => {
+                    recognised = true;
+                    if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
+                        ev.namespace = v
+                            .get("namespace")
+                            .and_then(|x| x.as_str())
+                            .map(str::to_string);
+                        ev.release = v
+                            .get("release")
+                            .and_then(|x| x.as_str())
+                            .map(str::to_string);
+                    }
+                }
+                Entry::Doctor("helm-release.json") => {
+                    if let Some(h) =
+                        read_json::<crate::model::evidence::HelmRelease>(&mut ev, rel, r)?
+                    {
+                        ev.helm = Some(h);
+                    }
+                }
+                Entry::Doctor("values.json") => {
+                    if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
+                        ev.values = Some(v);
+                    }
+                }
+                Entry::Doctor("skipped.json") => {
+                    if let Some(v) =
+                        read_json::<Vec<crate::model::evidence::Skipped>>(&mut ev, rel, r)?
+                    {
+                        ev.skipped.extend(v);
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        },
+    )?;
     for (what, why) in skips {
         ev.skip(what, why);
     }
-    if !recognised {
+    if !recognised && held.is_empty() {
         return Err(InputError::new(format!(
             "{}: no support-bundle files found (expected cluster-resources/…)",
             path.display()

@@ -488,9 +488,11 @@ fn entry_over_the_file_limit_is_skipped_by_name_and_the_rest_analysed() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("big");
     copy_tree(&testdata("auth001"), &d);
+    // In Smart Check's namespace (another namespace's file would not be read at all).
+    std::fs::create_dir_all(d.join("cluster-resources/endpoints")).unwrap();
     std::fs::write(
-        d.join("cluster-resources/pods/bomb.json"),
-        tiny_pods(400_000, "bomb"),
+        d.join("cluster-resources/endpoints/trendmicro.json"),
+        tiny_pods(400_000, "trendmicro"),
     )
     .unwrap();
     let tgz = tar_gz(&d);
@@ -512,7 +514,7 @@ fn entry_over_the_file_limit_is_skipped_by_name_and_the_rest_analysed() {
         assert!(ids.contains(&"AUTH001".to_string()), "{ids:?}");
         let sk = skipped_text(&v);
         assert!(
-            sk.contains("cluster-resources/pods/bomb.json")
+            sk.contains("cluster-resources/endpoints/trendmicro.json")
                 && sk.contains("over the per-file limit of 4 MiB"),
             "{sk}"
         );
