@@ -174,7 +174,7 @@ fn main() {
     }
     if want("bomb-own") {
         rows.push((
-            "bomb-own (6 M tiny pods, Smart Check's ns)",
+            "bomb-own (3 M tiny pods, Smart Check's ns)",
             Box::new(|d: &Path| {
                 let f = d.join("cluster-resources/pods/trendmicro.json");
                 let v: serde_json::Value =
@@ -185,7 +185,7 @@ fn main() {
                     .iter()
                     .map(|p| p.to_string())
                     .collect();
-                write_list(&f, real.len() + 6_000_000, |i| match real.get(i) {
+                write_list(&f, real.len() + 3_000_000, |i| match real.get(i) {
                     Some(p) => p.clone(),
                     None => tiny(i, "trendmicro"),
                 })
