@@ -23,7 +23,7 @@ impl Report {
             let _ = writeln!(o, "- release: `{r}`");
         }
         if let Some(d) = self.source.scope.as_ref().and_then(|s| s.describe()) {
-            let _ = writeln!(o, "- read: {d}");
+            let _ = writeln!(o, "- {d}");
         }
         let s = &self.summary;
         let _ = writeln!(
