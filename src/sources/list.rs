@@ -5,7 +5,7 @@
 
 use std::io::{BufReader, Read};
 
-use k8s_openapi::api::core::v1::{ConfigMap, Container, Pod, PodSpec, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess};
 use serde::de::{SeqAccess, Visitor};
@@ -290,44 +290,9 @@ struct Named {
 }
 
 /// A pod reduced to what the NetworkPolicy reasoning reads of a pod outside Smart
-/// Check's namespace (the cluster DNS pods): name, namespace, labels, container ports.
+/// Check's namespace (the cluster DNS pods), as the live DNS read keeps it.
 pub(crate) fn pod_labels_and_ports(s: &str) -> serde_json::Result<Pod> {
-    #[derive(Deserialize)]
-    struct Lite {
-        #[serde(default)]
-        metadata: Meta,
-        #[serde(default)]
-        spec: Option<LiteSpec>,
-    }
-    #[derive(Deserialize)]
-    struct LiteSpec {
-        #[serde(default)]
-        containers: Vec<LiteContainer>,
-    }
-    #[derive(Deserialize)]
-    struct LiteContainer {
-        #[serde(default)]
-        name: String,
-        #[serde(default)]
-        ports: Option<Vec<k8s_openapi::api::core::v1::ContainerPort>>,
-    }
-    let l: Lite = serde_json::from_str(s)?;
-    Ok(Pod {
-        metadata: l.metadata.object_meta(true),
-        spec: l.spec.map(|sp| PodSpec {
-            containers: sp
-                .containers
-                .into_iter()
-                .map(|c| Container {
-                    name: c.name,
-                    ports: c.ports,
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        }),
-        status: None,
-    })
+    serde_json::from_str::<Pod>(s).map(super::dns::strip_pod)
 }
 
 /// A ConfigMap outside Smart Check's namespace: its name only (for "the CA ConfigMap
