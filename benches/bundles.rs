@@ -5,7 +5,8 @@
 //!
 //! The inputs are generated into a temporary directory at bench time and deleted after
 //! (several GB of disk while it runs). Run: cargo bench --bench bundles
-//! (DSSC_BENCH_ONLY=unrelated,bomb,many picks rows.)
+//! (DSSC_BENCH_ONLY=unrelated,bomb,bomb-own,many picks rows.) Each input is run twice:
+//! as given (Smart Check's namespace found by a first pass) and with `-n trendmicro`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -134,8 +135,17 @@ fn main() {
         .tempdir()
         .unwrap();
     println!(
-        "{:<34} {:>11} {:>11} {:>11} {:>9} {:>5} {:>7}",
-        "input", "unpacked", "archive", "peak RSS", "wall", "exit", "DOC001"
+        "{:<42} {:>10} {:>10} {:>10} {:>7} {:>4} {:>6} | {:>10} {:>7} {:>4}",
+        "input",
+        "unpacked",
+        "archive",
+        "peak RSS",
+        "wall",
+        "exit",
+        "DOC001",
+        "-n: RSS",
+        "wall",
+        "exit"
     );
     let mut rows: Vec<(&str, Extra)> = Vec::new();
     if want("unrelated") {
@@ -162,6 +172,26 @@ fn main() {
             }),
         ));
     }
+    if want("bomb-own") {
+        rows.push((
+            "bomb-own (3 M tiny pods, Smart Check's ns)",
+            Box::new(|d: &Path| {
+                let f = d.join("cluster-resources/pods/trendmicro.json");
+                let v: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+                let real: Vec<String> = v["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect();
+                write_list(&f, real.len() + 3_000_000, |i| match real.get(i) {
+                    Some(p) => p.clone(),
+                    None => tiny(i, "trendmicro"),
+                })
+            }),
+        ));
+    }
     if want("many") {
         rows.push((
             "many (50 ns x 5,000 pods)",
@@ -179,16 +209,23 @@ fn main() {
     }
     for (i, (label, extra)) in rows.iter().enumerate() {
         let (tgz, unpacked, packed) = bundle(tmp.path(), &format!("b{i}"), extra);
-        let (code, rss, wall, doc001) = measure(&["analyze", tgz.to_str().unwrap(), "-o", "json"]);
+        let t = tgz.to_str().unwrap();
+        let (code, rss, wall, doc001) = measure(&["analyze", t, "-o", "json"]);
+        // With -n the namespace is known: no first pass over the pods files.
+        let (ncode, nrss, nwall, _) = measure(&["analyze", t, "-n", "trendmicro", "-o", "json"]);
+        let exit = |c: Option<i32>| c.map_or("sig".into(), |c| c.to_string());
         println!(
-            "{:<34} {:>11} {:>11} {:>11} {:>8.1}s {:>5} {:>7}",
+            "{:<42} {:>10} {:>10} {:>10} {:>6.1}s {:>4} {:>6} | {:>10} {:>6.1}s {:>4}",
             label,
             mb(unpacked),
             mb(packed),
             mb(rss),
             wall.as_secs_f64(),
-            code.map_or("sig".into(), |c| c.to_string()),
-            if doc001 { "yes" } else { "no" }
+            exit(code),
+            if doc001 { "yes" } else { "no" },
+            mb(nrss),
+            nwall.as_secs_f64(),
+            exit(ncode)
         );
         std::fs::remove_file(&tgz).unwrap();
     }

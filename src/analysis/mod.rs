@@ -123,6 +123,7 @@ pub fn build_report_with_probe(
             origin: ev.origin.clone(),
             namespace: ev.namespace.clone(),
             release: ev.release.clone(),
+            scope: ev.scope.clone(),
         },
         out.findings,
     );

@@ -254,7 +254,12 @@ pub fn input(
     scanner: &Scanner,
 ) -> anyhow::Result<Evidence> {
     let limits = sources::limits::Limits::with_total(g.max_input_size);
-    let mut ev = sources::logfile::read_input_within(path, container, cat, scanner, &limits)?;
+    let focus = sources::scope::Focus {
+        namespace: g.namespace.clone(),
+        release: g.release.clone(),
+    };
+    let mut ev =
+        sources::logfile::read_input_within(path, container, cat, scanner, &limits, &focus)?;
     // An empty log is no evidence of health: most likely the wrong pod or container.
     if ev.kind == crate::model::evidence::SourceKind::Log
         && ev.logs.iter().all(|l| l.scan.bytes == 0)
@@ -265,7 +270,8 @@ pub fn input(
         ));
     }
     if let Some(ns) = &g.namespace {
-        sources::logfile::restrict_namespace(&mut ev, ns);
+        // A bundle was read limited to it; a single log is of that namespace.
+        ev.namespace = Some(ns.clone());
     }
     if let Some(r) = &g.release {
         ev.release = Some(r.clone());

@@ -1,15 +1,10 @@
 //! `kubectl dssc-doctor preflight -f overrides.yaml`: the values loaded (a usage error
 //! when malformed), the run's options from the command line, the report and exit code.
 
-use std::io::Read as _;
-
 use crate::catalogue::Catalogue;
 use crate::cli::{Global, PreflightArgs};
-use crate::model::error::InputError;
 use crate::preflight;
-
-/// A CA bundle is a few kilobytes; anything larger is not one.
-const MAX_CA_FILE: u64 = 1 << 20;
+use crate::sources::limits::{read_file_capped, MAX_CA_FILE};
 
 pub fn run(g: &Global, a: &PreflightArgs, cat: &Catalogue) -> anyhow::Result<i32> {
     let vals = crate::settings::load(&a.files, &a.sets)?;
@@ -17,16 +12,8 @@ pub fn run(g: &Global, a: &PreflightArgs, cat: &Catalogue) -> anyhow::Result<i32
         None => None,
         Some(p) => {
             let shown = p.display().to_string();
-            let mut pem = Vec::new();
-            std::fs::File::open(p)
-                .and_then(|f| f.take(MAX_CA_FILE + 1).read_to_end(&mut pem))
-                .map_err(|e| InputError::new(format!("--ca-file {shown}: {e}")))?;
-            if pem.len() as u64 > MAX_CA_FILE {
-                return Err(InputError::new(format!(
-                    "--ca-file {shown}: larger than {MAX_CA_FILE} bytes, not a CA bundle"
-                ))
-                .into());
-            }
+            let pem =
+                read_file_capped(p, &format!("--ca-file {shown}"), MAX_CA_FILE, "a CA bundle")?;
             Some(preflight::CaFile { path: shown, pem })
         }
     };

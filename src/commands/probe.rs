@@ -8,6 +8,7 @@ use crate::catalogue::Catalogue;
 use crate::cli::{Global, ProbeArgs};
 use crate::model::error::InputError;
 use crate::probe::ProbeConfig;
+use crate::sources::limits::{read_file_capped, MAX_CA_FILE};
 
 /// The probe configuration from the arguments, with the password from PGPASSWORD or
 /// stdin and the CA file read.
@@ -23,9 +24,12 @@ pub fn config(a: &ProbeArgs) -> Result<ProbeConfig, InputError> {
         std::env::var("PGPASSWORD").ok()
     };
     let ca_pem = match &a.ca_file {
-        Some(p) => {
-            Some(std::fs::read(p).map_err(|e| InputError::new(format!("{}: {e}", p.display())))?)
-        }
+        Some(p) => Some(read_file_capped(
+            p,
+            &format!("--ca-file {}", p.display()),
+            MAX_CA_FILE,
+            "a CA bundle",
+        )?),
         None => None,
     };
     Ok(ProbeConfig {

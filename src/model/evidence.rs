@@ -47,6 +47,41 @@ pub struct Skipped {
     pub why: String,
 }
 
+/// Which namespaces of a bundle were read in full: Smart Check's, and how they were
+/// found. Of the others only what the analysis uses is read (Services, EndpointSlices,
+/// Endpoints, NetworkPolicies, the cluster DNS pods, the names of ConfigMaps and
+/// Secrets).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Scope {
+    pub namespaces: Vec<String>,
+    /// `-n`, `dssc/source.json`, or the pods that were found.
+    pub from: String,
+    /// Namespaces the bundle holds files of besides these.
+    pub other_namespaces: usize,
+}
+
+impl Scope {
+    /// `read in full: namespace trendmicro (found by …); from 12 other namespaces only …`,
+    /// or nothing when the bundle holds no other namespace's files.
+    pub fn describe(&self) -> Option<String> {
+        if self.other_namespaces == 0 {
+            return None;
+        }
+        let word = if self.namespaces.len() == 1 {
+            "namespace"
+        } else {
+            "namespaces"
+        };
+        Some(format!(
+            "read in full: {word} {} ({}); from {} other namespace(s) only Services, EndpointSlices, NetworkPolicies, DNS pods and ConfigMap/Secret names",
+            self.namespaces.join(", "),
+            self.from,
+            self.other_namespaces
+        ))
+    }
+}
+
 /// A database setting and where it was read from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Setting {
@@ -62,6 +97,8 @@ pub struct Evidence {
     pub origin: String,
     pub namespace: Option<String>,
     pub release: Option<String>,
+    /// For a bundle read in part: which namespaces were read in full.
+    pub scope: Option<Scope>,
     pub pods: Vec<Pod>,
     pub events: Vec<Event>,
     pub configmaps: Vec<ConfigMap>,
@@ -122,6 +159,7 @@ impl Evidence {
             origin: origin.into(),
             namespace: None,
             release: None,
+            scope: None,
             pods: Vec::new(),
             events: Vec::new(),
             configmaps: Vec::new(),

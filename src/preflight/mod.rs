@@ -227,6 +227,7 @@ pub async fn preflight(o: &Options, cat: &Catalogue, vals: &Values) -> Report {
             origin: format!("preflight {}", vals.sources().join(" ")),
             namespace: Some(namespace),
             release: Some(release),
+            scope: None,
         },
         findings,
     );

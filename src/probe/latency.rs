@@ -53,6 +53,12 @@ impl Stats {
     }
 }
 
+/// The longest the latency stage runs: ten connect timeouts (50 s by default), however
+/// many samples were asked for.
+pub(crate) fn stage_limit(connect_timeout: std::time::Duration) -> std::time::Duration {
+    connect_timeout.saturating_mul(10)
+}
+
 /// Stage 8.
 pub(crate) async fn latency_stage(
     cfg: &ProbeConfig,
@@ -65,28 +71,57 @@ pub(crate) async fn latency_stage(
         return;
     }
     let t0 = Instant::now();
+    let limit = stage_limit(cfg.connect_timeout);
+    let deadline = t0 + limit;
     let mut tcp = Vec::with_capacity(cfg.samples);
     let mut q = Vec::with_capacity(cfg.samples);
     let mut errors = Vec::new();
-    for _ in 0..cfg.samples {
+    let mut stopped = None;
+    // Each wait gets --connect-timeout or what is left of the stage, whichever is less:
+    // a peer that answers each round trip just inside the timeout cannot hold the
+    // stage for samples × timeout.
+    let wait = || {
+        deadline
+            .saturating_duration_since(Instant::now())
+            .min(cfg.connect_timeout)
+    };
+    let over = |done: usize| {
+        format!(
+            "stopped after {done} of {} samples: the latency stage's limit is {} (10 × --connect-timeout)",
+            cfg.samples,
+            super::findings::dur_label(limit)
+        )
+    };
+    for done in 0..cfg.samples {
+        if Instant::now() >= deadline {
+            stopped = Some(over(done));
+            break;
+        }
         let t = Instant::now();
-        match timeout(cfg.connect_timeout, TcpStream::connect(addr)).await {
+        match timeout(wait(), TcpStream::connect(addr)).await {
             Ok(Ok(s)) => {
                 tcp.push(ms_since(t));
                 drop(s);
             }
             Ok(Err(e)) => errors.push(format!("TCP connect: {e}")),
+            Err(_) if Instant::now() >= deadline => {
+                stopped = Some(over(done));
+                break;
+            }
             Err(_) => {
-                // A peer that stopped answering: one timeout ends the stage, so the
-                // stage lasts at most the samples taken plus one --connect-timeout.
+                // A peer that stopped answering: one timeout ends the stage.
                 errors.push("TCP connect timed out".into());
                 break;
             }
         }
         let t = Instant::now();
-        match timeout(cfg.connect_timeout, client.simple_query("SELECT 1")).await {
+        match timeout(wait(), client.simple_query("SELECT 1")).await {
             Ok(Ok(_)) => q.push(ms_since(t)),
             Ok(Err(e)) => errors.push(format!("SELECT 1: {e}")),
+            Err(_) if Instant::now() >= deadline => {
+                stopped = Some(over(done));
+                break;
+            }
             Err(_) => {
                 errors.push("SELECT 1 timed out".into());
                 break;
@@ -114,7 +149,7 @@ pub(crate) async fn latency_stage(
         }
     }
     let detail = format!(
-        "{} samples; SELECT 1 {}; TCP connect {}{}",
+        "{} samples; SELECT 1 {}; TCP connect {}{}{}",
         cfg.samples,
         q.label(),
         tcp.label(),
@@ -122,9 +157,13 @@ pub(crate) async fn latency_stage(
             String::new()
         } else {
             format!("; {} error(s): {}", errors.len(), errors[0])
-        }
+        },
+        stopped
+            .as_deref()
+            .map(|s| format!("; {s}"))
+            .unwrap_or_default()
     );
-    let result = if over.is_empty() && errors.is_empty() {
+    let result = if over.is_empty() && errors.is_empty() && stopped.is_none() {
         StageResult::Pass
     } else {
         StageResult::Warn

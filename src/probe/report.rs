@@ -39,6 +39,7 @@ pub fn standalone(
             origin: format!("probe {}:{}", res.host, res.port),
             namespace,
             release,
+            scope: None,
         },
         findings,
     );

@@ -22,6 +22,9 @@ impl Report {
         if let Some(r) = &self.source.release {
             let _ = writeln!(o, "- release: `{r}`");
         }
+        if let Some(d) = self.source.scope.as_ref().and_then(|s| s.describe()) {
+            let _ = writeln!(o, "- {d}");
+        }
         let s = &self.summary;
         let _ = writeln!(
             o,

@@ -10,7 +10,7 @@ use colored::Colorize;
 use serde::Serialize;
 
 use crate::catalogue::Severity;
-use crate::model::evidence::{PodRow, Setting, Skipped, SourceKind};
+use crate::model::evidence::{PodRow, Scope, Setting, Skipped, SourceKind};
 use crate::model::findings::Finding;
 
 pub mod build;
@@ -45,6 +45,9 @@ pub struct SourceInfo {
     pub namespace: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub release: Option<String>,
+    /// A bundle read in part: the namespaces read in full and how many others it holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
 }
 
 /// One pass/warn/fail line of a check list (preflight, probe stages).

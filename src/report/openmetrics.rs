@@ -397,6 +397,7 @@ mod tests {
                 origin: "x".into(),
                 namespace: Some("trend\"micro".into()),
                 release: Some("dssc".into()),
+                scope: None,
             },
             vec![
                 finding("MNT001", Severity::Error),

@@ -27,6 +27,9 @@ impl Report {
             let _ = write!(o, "  release {r}");
         }
         o.push('\n');
+        if let Some(d) = src.scope.as_ref().and_then(|s| s.describe()) {
+            let _ = writeln!(o, "{}", d.dimmed());
+        }
         if !self.settings.is_empty() {
             o.push_str("\nDatabase settings\n");
             for (k, s) in &self.settings {

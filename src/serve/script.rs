@@ -88,8 +88,10 @@ const MAX_TOTAL: Duration = Duration::from_secs(3600);
 
 /// Reads and checks a script (one-line errors).
 pub fn load_script(path: &Path) -> anyhow::Result<Timed> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(format!("--script {}: {e}", path.display())))?;
+    let name = format!("--script {}", path.display());
+    let bytes = crate::sources::limits::read_file_capped(path, &name, 1 << 20, "a serve script")?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| InputError::new(format!("{name}: not UTF-8 text")))?;
     let s: Script = serde_saphyr::from_str(&text)
         .map_err(|e| InputError::new(format!("--script {}: {e}", path.display())))?;
     let mut total = Duration::ZERO;

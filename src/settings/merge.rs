@@ -3,6 +3,7 @@
 //! input error with file:line:column.
 
 use super::*;
+use crate::sources::limits::{read_capped, read_file_capped, MAX_VALUES_FILE};
 
 /// Loads and merges values like `helm install -f FILE… --set SET…`. A file `-` is
 /// stdin. Unreadable files, malformed YAML (reported as `file:line:column: message`)
@@ -11,14 +12,17 @@ pub fn load(files: &[PathBuf], sets: &[String]) -> Result<Values, InputError> {
     let mut b = Builder::default();
     for f in files {
         let name = f.display().to_string();
-        let text = if name == "-" {
-            let mut s = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-                .map_err(|e| InputError::new(format!("stdin: {e}")))?;
-            s
+        let bytes = if name == "-" {
+            read_capped(std::io::stdin(), "stdin", MAX_VALUES_FILE, "a values file")?
         } else {
-            std::fs::read_to_string(f).map_err(|e| InputError::new(format!("{name}: {e}")))?
+            read_file_capped(f, &name, MAX_VALUES_FILE, "a values file")?
         };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            InputError::new(format!(
+                "{name}: not UTF-8 text (byte {} is invalid); save the values file as UTF-8",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
         b.add_yaml(&name, &text)?;
     }
     for s in sets {
@@ -52,7 +56,12 @@ impl Builder {
     }
 
     pub(crate) fn add_set(&mut self, s: &str) -> Result<(), InputError> {
-        let map = parse_set(s).map_err(|e| InputError::new(format!("--set {s}: {e}")))?;
+        let map = parse_set(s).map_err(|e| {
+            // A long argument is shown by its start only.
+            let shown: String = s.chars().take(120).collect();
+            let more = if shown.len() < s.len() { "…" } else { "" };
+            InputError::new(format!("--set {shown}{more}: {e}"))
+        })?;
         self.overlay("--set", map);
         Ok(())
     }

@@ -155,7 +155,7 @@ pub async fn read_for_collection(
 }
 
 /// Keeps what the reasoning needs of a DNS pod: its name, labels and container ports.
-fn strip_pod(p: Pod) -> Pod {
+pub(crate) fn strip_pod(p: Pod) -> Pod {
     let mut keep = Pod::default();
     keep.metadata.name = p.metadata.name;
     keep.metadata.namespace = p.metadata.namespace;

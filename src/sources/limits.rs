@@ -142,6 +142,47 @@ impl<R: Read> Read for Counted<'_, R> {
     }
 }
 
+/// A CA bundle is a few kilobytes; anything larger is not one.
+pub const MAX_CA_FILE: u64 = 1 << 20;
+
+/// A values file (Smart Check's own overrides are a few KiB, its chart's full
+/// values.yaml under 64 KiB).
+pub const MAX_VALUES_FILE: u64 = 4 << 20;
+
+/// Reads a small input whole (a CA bundle, a values file, a script): at most `limit`
+/// bytes, so `/dev/zero` or a wrong path to a large file is refused at once.
+/// `name` starts the one-line error (`--ca-file ca.pem`), `what` says what was expected.
+pub fn read_capped(
+    r: impl Read,
+    name: &str,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, crate::model::error::InputError> {
+    let mut buf = Vec::new();
+    r.take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| crate::model::error::InputError::new(format!("{name}: {e}")))?;
+    if buf.len() as u64 > limit {
+        return Err(crate::model::error::InputError::new(format!(
+            "{name}: larger than {}, not {what}",
+            size_label(limit)
+        )));
+    }
+    Ok(buf)
+}
+
+/// [`read_capped`] of a file by path (`-` is not special here).
+pub fn read_file_capped(
+    path: &std::path::Path,
+    name: &str,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, crate::model::error::InputError> {
+    let f = std::fs::File::open(path)
+        .map_err(|e| crate::model::error::InputError::new(format!("{name}: {e}")))?;
+    read_capped(f, name, limit, what)
+}
+
 /// `12.3 MiB`, `4 GiB`, `512 B`.
 pub fn size_label(n: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -198,6 +239,22 @@ mod tests {
         assert!(parse_size("-1").is_err());
         assert!(parse_size("99999999999TiB").is_err());
         assert_eq!(size_label(256 << 20), "256 MiB");
+    }
+
+    #[test]
+    fn read_capped_refuses_what_is_over() {
+        let e = read_capped(
+            std::io::repeat(0),
+            "--ca-file /dev/zero",
+            1 << 20,
+            "a CA bundle",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--ca-file /dev/zero: larger than 1 MiB, not a CA bundle"
+        );
+        assert_eq!(read_capped(&b"abc"[..], "x", 3, "y").unwrap(), b"abc");
     }
 
     #[test]

@@ -20,24 +20,32 @@ pub fn read_input(
     cat: &Catalogue,
     scanner: &Scanner,
 ) -> anyhow::Result<Evidence> {
-    read_input_within(path, container, cat, scanner, &Limits::default())
+    read_input_within(
+        path,
+        container,
+        cat,
+        scanner,
+        &Limits::default(),
+        &super::scope::Focus::default(),
+    )
 }
 
 /// [`read_input`] within `limits`: a log is read up to the input budget (the scan of
 /// what was read is kept, with DOC001 naming the limit), a bundle as in
-/// [`super::load_within`].
+/// [`super::load_within`] (limited to `focus`).
 pub fn read_input_within(
     path: &Path,
     container: Option<&str>,
     cat: &Catalogue,
     scanner: &Scanner,
     limits: &Limits,
+    focus: &super::scope::Focus,
 ) -> anyhow::Result<Evidence> {
     let kind = super::classify(path)?;
     let budget = Budget::new(limits.clone());
     let mut ev = match kind {
         InputKind::BundleDir | InputKind::BundleTarGz => {
-            return super::load_within(path, &kind, cat, scanner, false, limits)
+            return super::load_within(path, &kind, cat, scanner, false, limits, focus)
         }
         InputKind::Stdin => {
             let stdin = std::io::stdin();
@@ -103,18 +111,4 @@ pub fn read_log(
         origin: origin.to_string(),
     });
     Ok(ev)
-}
-
-/// Keeps only the objects and logs of one namespace (cluster-scoped objects stay).
-pub fn restrict_namespace(ev: &mut Evidence, ns: &str) {
-    let keep = |m: &Option<String>| m.as_deref().is_none_or(|x| x == ns);
-    ev.pods.retain(|p| keep(&p.metadata.namespace));
-    ev.events.retain(|e| keep(&e.metadata.namespace));
-    ev.configmaps.retain(|c| keep(&c.metadata.namespace));
-    ev.secrets.retain(|c| keep(&c.metadata.namespace));
-    ev.services.retain(|c| keep(&c.metadata.namespace));
-    ev.deployments.retain(|c| keep(&c.metadata.namespace));
-    ev.network_policies.retain(|c| keep(&c.metadata.namespace));
-    ev.logs.retain(|l| keep(&l.namespace));
-    ev.namespace = Some(ns.to_string());
 }

@@ -29,8 +29,10 @@ pub use classify::*;
 pub mod layout;
 pub mod limits;
 pub use layout::bundle_rel;
+mod list;
 mod read;
 pub use read::*;
+pub mod scope;
 mod write;
 pub use write::*;
 

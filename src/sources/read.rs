@@ -1,11 +1,12 @@
 //! Reading bundles: walking a directory or tarball once, typed lists per kind, logs
 //! streamed through the scanner, bounded file sizes.
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use std::collections::BTreeSet;
 
 use super::layout::Entry;
 use super::limits::{size_label, Budget, Counted, Limits};
+use super::list::{configmap_name, pod_labels_and_ports, secret_name, Keep, Lists};
+use super::scope::{Focus, Part};
 use super::*;
 
 /// What reading left out: (file or input, why), reported as DOC001 by the caller.
@@ -20,6 +21,18 @@ pub fn walk(
     path: &Path,
     kind: &InputKind,
     budget: &Budget,
+    f: impl FnMut(&str, &mut dyn Read) -> anyhow::Result<()>,
+) -> anyhow::Result<Skips> {
+    walk_where(path, kind, budget, |_| true, f)
+}
+
+/// [`walk`] over the files `wants` (by bundle-relative path) only: the others are
+/// passed over unread, whatever their size.
+pub fn walk_where(
+    path: &Path,
+    kind: &InputKind,
+    budget: &Budget,
+    mut wants: impl FnMut(&str) -> bool,
     mut f: impl FnMut(&str, &mut dyn Read) -> anyhow::Result<()>,
 ) -> anyhow::Result<Skips> {
     let mut skips: Skips = Vec::new();
@@ -58,7 +71,7 @@ pub fn walk(
                     .unwrap_or(&p)
                     .to_string_lossy()
                     .replace('\\', "/");
-                let Some(rel) = bundle_rel(&rel) else {
+                let Some(rel) = bundle_rel(&rel).filter(|r| wants(r)) else {
                     continue;
                 };
                 let rel = rel.to_string();
@@ -102,7 +115,7 @@ pub fn walk(
                     .map_err(corrupt)?
                     .to_string_lossy()
                     .into_owned();
-                let Some(rel) = bundle_rel(&name) else {
+                let Some(rel) = bundle_rel(&name).filter(|r| wants(r)) else {
                     // Drain so a corrupt tail is still noticed.
                     match io::copy(&mut entry, &mut io::sink()) {
                         Err(_) if budget.hit().is_some() => break,
@@ -178,10 +191,21 @@ pub fn load(
     scanner: &Scanner,
     keep_raw: bool,
 ) -> anyhow::Result<Evidence> {
-    load_within(path, kind, cat, scanner, keep_raw, &Limits::default())
+    load_within(
+        path,
+        kind,
+        cat,
+        scanner,
+        keep_raw,
+        &Limits::default(),
+        &Focus::default(),
+    )
 }
 
-/// [`load`] within `limits`: what is over a budget is skipped (DOC001) and the rest read.
+/// [`load`] within `limits`: what is over a budget is skipped (DOC001) and the rest
+/// read. Smart Check's namespaces are read in full and of the others only what the
+/// analysis uses (see [`super::scope`]); `-n` naming a namespace the bundle does not
+/// hold is an input error listing those it does.
 pub fn load_within(
     path: &Path,
     kind: &InputKind,
@@ -189,112 +213,143 @@ pub fn load_within(
     scanner: &Scanner,
     keep_raw: bool,
     limits: &Limits,
+    focus: &Focus,
 ) -> anyhow::Result<Evidence> {
+    let wanted = super::scope::resolve(path, kind, limits, focus)?;
     let mut ev = Evidence::new(SourceKind::Bundle, path.display().to_string());
     let mut recognised = false;
     let budget = Budget::new(limits.clone());
-    let mut kept = Kept::default();
-    let skips = walk(path, kind, &budget, |rel, r| {
-        match super::layout::parse(rel) {
-            Entry::Log {
-                namespace: ns,
-                pod,
-                container,
-                previous,
-            } => {
-                recognised = true;
-                let mut raw = Vec::new();
-                let scan = if keep_raw {
-                    r.take(limits.file).read_to_end(&mut raw)?;
-                    scanner.scan(cat, &raw[..], Some(container))?
-                } else {
-                    scanner.scan(cat, r, Some(container))?
-                };
-                if scan.binary {
-                    ev.skip(rel.to_string(), "binary data, not a text log");
-                }
-                ev.logs.push(Log {
-                    namespace: Some(ns.to_string()),
-                    pod: Some(pod.to_string()),
-                    container: Some(container.to_string()),
-                    previous,
-                    scan,
-                    raw: keep_raw.then_some(raw),
-                    origin: rel.to_string(),
-                });
-            }
-            Entry::Namespaced { dir, .. } => {
-                recognised = true;
-                read_namespaced(&mut ev, rel, dir, r, limits, &mut kept)?;
-            }
-            Entry::ClusterScoped { name } => {
-                recognised = true;
-                match name {
-                    "namespaces" => {
-                        list_into(&mut ev, rel, r, limits, &mut kept, |ev| &mut ev.namespaces)?
-                    }
-                    "nodes" => list_into(&mut ev, rel, r, limits, &mut kept, |ev| &mut ev.nodes)?,
-                    _ => {}
-                }
-            }
-            Entry::ClusterVersion => {
-                recognised = true;
-                if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
-                    let info = v.get("info").cloned().unwrap_or(v);
-                    match serde_json::from_value(info) {
-                        Ok(i) => ev.version = Some(i),
-                        Err(e) => ev.skip(rel.to_string(), format!("not a version object: {e}")),
-                    }
-                }
-            }
-            Entry::Doctor("settings.json") => {
-                recognised = true;
-                if let Some(v) =
-                    read_json::<std::collections::BTreeMap<String, Setting>>(&mut ev, rel, r)?
-                {
-                    for (k, s) in v {
-                        ev.set(&k, s.value, s.from);
-                    }
-                }
-            }
-            Entry::Doctor("source.json") => {
-                recognised = true;
-                if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
-                    ev.namespace = v
-                        .get("namespace")
-                        .and_then(|x| x.as_str())
-                        .map(str::to_string);
-                    ev.release = v
-                        .get("release")
-                        .and_then(|x| x.as_str())
-                        .map(str::to_string);
-                }
-            }
-            Entry::Doctor("helm-release.json") => {
-                if let Some(h) = read_json::<crate::model::evidence::HelmRelease>(&mut ev, rel, r)?
-                {
-                    ev.helm = Some(h);
-                }
-            }
-            Entry::Doctor("values.json") => {
-                if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
-                    ev.values = Some(v);
-                }
-            }
-            Entry::Doctor("skipped.json") => {
-                if let Some(v) = read_json::<Vec<crate::model::evidence::Skipped>>(&mut ev, rel, r)?
-                {
-                    ev.skipped.extend(v);
-                }
-            }
-            _ => {}
+    let mut lists = Lists::new(limits);
+    let wants = |rel: &str| match super::layout::parse(rel) {
+        Entry::Log { namespace, .. } => Part::of("logs", namespace, &wanted) != Part::Skip,
+        Entry::Namespaced { dir, namespace } => Part::of(dir, namespace, &wanted) != Part::Skip,
+        _ => true,
+    };
+    // Every namespace the bundle holds files of, read or not (for the report's scope).
+    let mut held: BTreeSet<String> = BTreeSet::new();
+    let mut note = |rel: &str| match super::layout::parse(rel) {
+        Entry::Log { namespace, .. } | Entry::Namespaced { namespace, .. } => {
+            held.insert(namespace.to_string());
         }
-        Ok(())
-    })?;
+        _ => {}
+    };
+    let skips = walk_where(
+        path,
+        kind,
+        &budget,
+        |rel| {
+            note(rel);
+            wants(rel)
+        },
+        |rel, r| {
+            match super::layout::parse(rel) {
+                Entry::Log {
+                    namespace: ns,
+                    pod,
+                    container,
+                    previous,
+                } => {
+                    recognised = true;
+                    let mut raw = Vec::new();
+                    let scan = if keep_raw {
+                        r.take(limits.file).read_to_end(&mut raw)?;
+                        scanner.scan(cat, &raw[..], Some(container))?
+                    } else {
+                        scanner.scan(cat, r, Some(container))?
+                    };
+                    if scan.binary {
+                        ev.skip(rel.to_string(), "binary data, not a text log");
+                    }
+                    ev.logs.push(Log {
+                        namespace: Some(ns.to_string()),
+                        pod: Some(pod.to_string()),
+                        container: Some(container.to_string()),
+                        previous,
+                        scan,
+                        raw: keep_raw.then_some(raw),
+                        origin: rel.to_string(),
+                    });
+                }
+                Entry::Namespaced { dir, namespace } => {
+                    recognised = true;
+                    let part = Part::of(dir, namespace, &wanted);
+                    read_namespaced(&mut ev, rel, dir, r, &mut lists, part);
+                }
+                Entry::ClusterScoped { name } => {
+                    recognised = true;
+                    match name {
+                        "namespaces" => {
+                            lists.list_into(&mut ev, rel, r, Keep::Whole, |ev| &mut ev.namespaces)
+                        }
+                        "nodes" => {
+                            lists.list_into(&mut ev, rel, r, Keep::Whole, |ev| &mut ev.nodes)
+                        }
+                        _ => {}
+                    }
+                }
+                Entry::ClusterVersion => {
+                    recognised = true;
+                    if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
+                        let info = v.get("info").cloned().unwrap_or(v);
+                        match serde_json::from_value(info) {
+                            Ok(i) => ev.version = Some(i),
+                            Err(e) => {
+                                ev.skip(rel.to_string(), format!("not a version object: {e}"))
+                            }
+                        }
+                    }
+                }
+                Entry::Doctor("settings.json") => {
+                    recognised = true;
+                    if let Some(v) =
+                        read_json::<std::collections::BTreeMap<String, Setting>>(&mut ev, rel, r)?
+                    {
+                        for (k, s) in v {
+                            ev.set(&k, s.value, s.from);
+                        }
+                    }
+                }
+                Entry::Doctor("source.json") => {
+                    recognised = true;
+                    if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
+                        ev.namespace = v
+                            .get("namespace")
+                            .and_then(|x| x.as_str())
+                            .map(str::to_string);
+                        ev.release = v
+                            .get("release")
+                            .and_then(|x| x.as_str())
+                            .map(str::to_string);
+                    }
+                }
+                Entry::Doctor("helm-release.json") => {
+                    if let Some(h) =
+                        read_json::<crate::model::evidence::HelmRelease>(&mut ev, rel, r)?
+                    {
+                        ev.helm = Some(h);
+                    }
+                }
+                Entry::Doctor("values.json") => {
+                    if let Some(v) = read_json::<serde_json::Value>(&mut ev, rel, r)? {
+                        ev.values = Some(v);
+                    }
+                }
+                Entry::Doctor("skipped.json") => {
+                    if let Some(v) =
+                        read_json::<Vec<crate::model::evidence::Skipped>>(&mut ev, rel, r)?
+                    {
+                        ev.skipped.extend(v);
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        },
+    )?;
     for (what, why) in skips {
         ev.skip(what, why);
     }
-    if !recognised {
+    if !recognised && held.is_empty() {
         return Err(InputError::new(format!(
             "{}: no support-bundle files found (expected cluster-resources/…)",
             path.display()
@@ -310,39 +365,83 @@ pub fn load_within(
             b.previous,
         ))
     });
+    if let Some(ns) = &focus.namespace {
+        let listed = ev.namespaces.iter().filter_map(|n| n.metadata.name.clone());
+        let held: BTreeSet<String> = held.iter().cloned().chain(listed).collect();
+        if !held.contains(ns) {
+            let list: Vec<&str> = held.iter().take(20).map(String::as_str).collect();
+            let more = held.len().saturating_sub(list.len());
+            return Err(InputError::new(format!(
+                "-n {ns}: the bundle holds no namespace {ns} (it holds {}{})",
+                if list.is_empty() {
+                    "none".to_string()
+                } else {
+                    list.join(", ")
+                },
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ))
+            .into());
+        }
+        ev.namespace = Some(ns.clone());
+    }
+    if let Some((w, from)) = wanted {
+        ev.scope = Some(crate::model::evidence::Scope {
+            other_namespaces: held.iter().filter(|n| !w.contains(*n)).count(),
+            namespaces: w.into_iter().collect(),
+            from,
+        });
+    }
     crate::settings::pod_env::from_pods(&mut ev);
     Ok(ev)
 }
 
+/// Reads one namespace's List of `kind`, as much of it as `part` says.
 pub(crate) fn read_namespaced(
     ev: &mut Evidence,
     rel: &str,
     kind: &str,
     r: &mut dyn Read,
-    limits: &Limits,
-    kept: &mut Kept,
-) -> anyhow::Result<()> {
-    match kind {
-        "pods" => list_into(ev, rel, r, limits, kept, |ev| &mut ev.pods),
-        "events" => list_into(ev, rel, r, limits, kept, |ev| &mut ev.events),
-        "configmaps" => list_into(ev, rel, r, limits, kept, |ev| &mut ev.configmaps),
-        "secrets" => {
+    lists: &mut Lists,
+    part: Part,
+) {
+    let keep = match part {
+        Part::Whole => Keep::Whole,
+        Part::Skip => return,
+        _ => Keep::Aside,
+    };
+    match (kind, part) {
+        ("pods", Part::PodLabels) => {
+            lists.list_as(ev, rel, r, keep, |ev| &mut ev.pods, pod_labels_and_ports)
+        }
+        ("configmaps", Part::Names) => {
+            lists.list_as(ev, rel, r, keep, |ev| &mut ev.configmaps, configmap_name)
+        }
+        ("secrets", Part::Names) => {
+            lists.list_as(ev, rel, r, keep, |ev| &mut ev.secrets, secret_name)
+        }
+        ("pods", Part::Whole) => lists.list_into(ev, rel, r, keep, |ev| &mut ev.pods),
+        ("events", Part::Whole) => lists.list_into(ev, rel, r, keep, |ev| &mut ev.events),
+        ("configmaps", Part::Whole) => lists.list_into(ev, rel, r, keep, |ev| &mut ev.configmaps),
+        ("secrets", Part::Whole) => {
             let before = ev.secrets.len();
-            list_into(ev, rel, r, limits, kept, |ev| &mut ev.secrets)?;
+            lists.list_into(ev, rel, r, keep, |ev| &mut ev.secrets);
             // Values are never kept, whatever the bundle holds.
             for s in &mut ev.secrets[before..] {
                 crate::redact::secret_keys_only(s);
             }
-            Ok(())
         }
-        "services" => list_into(ev, rel, r, limits, kept, |ev| &mut ev.services),
-        "deployments" => list_into(ev, rel, r, limits, kept, |ev| &mut ev.deployments),
-        "endpointslices" => list_into(ev, rel, r, limits, kept, |ev| &mut ev.endpoint_slices),
-        "endpoints" => list_into(ev, rel, r, limits, kept, |ev| &mut ev.endpoints),
-        "network-policy" | "networkpolicies" | "networkpolicy" => {
-            list_into(ev, rel, r, limits, kept, |ev| &mut ev.network_policies)
+        ("deployments", Part::Whole) => lists.list_into(ev, rel, r, keep, |ev| &mut ev.deployments),
+        ("services", _) => lists.list_into(ev, rel, r, keep, |ev| &mut ev.services),
+        ("endpointslices", _) => lists.list_into(ev, rel, r, keep, |ev| &mut ev.endpoint_slices),
+        ("endpoints", _) => lists.list_into(ev, rel, r, keep, |ev| &mut ev.endpoints),
+        ("network-policy" | "networkpolicies" | "networkpolicy", _) => {
+            lists.list_into(ev, rel, r, keep, |ev| &mut ev.network_policies)
         }
-        _ => Ok(()),
+        _ => {}
     }
 }
 
@@ -369,195 +468,5 @@ pub(crate) fn read_json<T: DeserializeOwned>(
             ev.skip(rel.to_string(), format!("invalid JSON: {e}"));
             Ok(None)
         }
-    }
-}
-
-/// Estimated memory kept per kind so far (by the kept type).
-#[derive(Default)]
-pub(crate) struct Kept(std::collections::BTreeMap<&'static str, u64>);
-
-/// Reads a kubectl List (`{"items": [...]}`) or a bare array as a stream, one object
-/// at a time, so memory follows what is kept, not the file. Objects that do not parse
-/// as the expected kind, objects over the per-object cap and objects past the kept cap
-/// of their kind are counted and recorded as skipped; the rest are kept. A file cut
-/// short keeps the objects read before the cut.
-pub(crate) fn list_into<T: DeserializeOwned>(
-    ev: &mut Evidence,
-    rel: &str,
-    r: &mut dyn Read,
-    limits: &Limits,
-    kept: &mut Kept,
-    field: impl Fn(&mut Evidence) -> &mut Vec<T>,
-) -> anyhow::Result<()> {
-    let cost = kept.0.entry(std::any::type_name::<T>()).or_insert(0);
-    let mut sink = Sink {
-        out: field(ev),
-        cost,
-        limits,
-        seen: 0,
-        bad: 0,
-        over_size: 0,
-        over_keep: 0,
-        first_err: None,
-    };
-    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(64 << 10, r));
-    let res = ListSeed(&mut sink)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-    let (seen, bad, over_size, over_keep, first_err) = (
-        sink.seen,
-        sink.bad,
-        sink.over_size,
-        sink.over_keep,
-        sink.first_err.take(),
-    );
-    if let Err(e) = res {
-        let why = if e.is_data() && seen == 0 {
-            let m = e.to_string();
-            if m.contains("a list of items") {
-                "items is not a list".to_string()
-            } else if m.contains("a kubectl List") {
-                "not a kubectl List".to_string()
-            } else {
-                format!("invalid JSON: {e}")
-            }
-        } else if seen > 0 {
-            format!("invalid JSON: {e}; the {seen} object(s) before it were read")
-        } else {
-            format!("invalid JSON: {e}")
-        };
-        ev.skip(rel.to_string(), why);
-    }
-    if bad > 0 {
-        ev.skip(
-            rel.to_string(),
-            format!(
-                "{bad} item(s) unreadable: {}",
-                first_err.unwrap_or_default()
-            ),
-        );
-    }
-    if over_size > 0 {
-        ev.skip(
-            rel.to_string(),
-            format!(
-                "{over_size} of {seen} object(s) not read: each over the per-object limit of {}",
-                size_label(limits.object)
-            ),
-        );
-    }
-    if over_keep > 0 {
-        ev.skip(
-            rel.to_string(),
-            format!(
-                "{over_keep} of {seen} object(s) not read: over the {} kept per kind ({} for objects not naming Smart Check; raise with --max-input-size)",
-                size_label(limits.kept_per_kind),
-                size_label(limits.kept_per_kind / 4)
-            ),
-        );
-    }
-    Ok(())
-}
-
-/// Where the objects of one List go, with the counts of what was left out.
-struct Sink<'a, T> {
-    out: &'a mut Vec<T>,
-    cost: &'a mut u64,
-    limits: &'a Limits,
-    seen: usize,
-    bad: usize,
-    over_size: usize,
-    over_keep: usize,
-    first_err: Option<String>,
-}
-
-impl<T: DeserializeOwned> Sink<'_, T> {
-    fn offer(&mut self, raw: &RawValue) {
-        self.seen += 1;
-        let s = raw.get();
-        let len = s.len() as u64;
-        if len > self.limits.object {
-            self.over_size += 1;
-            return;
-        }
-        // A typed object takes about twice its compact JSON, plus its own size.
-        let cost = len * 2 + std::mem::size_of::<T>() as u64;
-        let cap = self.limits.kept_per_kind;
-        // Objects that name Smart Check (its db-init containers, its chart labels) get
-        // the whole cap; the others a quarter of it, so an unrelated namespace cannot
-        // crowd them out or grow memory.
-        let ours = s.contains("db-init") || s.contains("smartcheck");
-        let room = if ours { cap } else { cap / 4 };
-        if self.cost.saturating_add(cost) > room {
-            self.over_keep += 1;
-            return;
-        }
-        match serde_json::from_str::<T>(s) {
-            Ok(x) => {
-                *self.cost += cost;
-                self.out.push(x);
-            }
-            Err(e) => {
-                self.bad += 1;
-                self.first_err.get_or_insert(e.to_string());
-            }
-        }
-    }
-}
-
-/// The top of a List file: an object whose `items` are read one by one, or a bare
-/// array of objects.
-struct ListSeed<'s, 'a, T>(&'s mut Sink<'a, T>);
-
-impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for ListSeed<'_, '_, T> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, T: DeserializeOwned> Visitor<'de> for ListSeed<'_, '_, T> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a kubectl List")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "items" {
-                map.next_value_seed(ItemsSeed(&mut *self.0))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        ItemsSeed(self.0).visit_seq(seq)
-    }
-}
-
-/// The `items` of a List.
-struct ItemsSeed<'s, 'a, T>(&'s mut Sink<'a, T>);
-
-impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for ItemsSeed<'_, '_, T> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, T: DeserializeOwned> Visitor<'de> for ItemsSeed<'_, '_, T> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a list of items")
-    }
-    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            self.0.offer(&raw);
-        }
-        Ok(())
     }
 }

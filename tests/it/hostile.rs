@@ -126,6 +126,88 @@ fn set_with_ten_thousand_key_parts_is_refused_not_a_stack_overflow() {
     assert_usage_error(&out, "more than 64 parts");
 }
 
+#[test]
+fn endless_or_oversized_small_files_are_refused_at_once() {
+    // /dev/zero never ends: each small input (CA bundle, values file, serve script)
+    // is read up to its cap and refused in one line, before memory grows.
+    let big = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(big.path(), vec![b'#'; 5 << 20]).unwrap();
+    let big = big.path().to_str().unwrap();
+    let ok = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ok.path(), "db:\n  host: db.example.com\n").unwrap();
+    let big_ok = ok.path().to_str().unwrap();
+    let bundle = testdata("mnt001");
+    let b = bundle.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["probe", "--host", "127.0.0.1", "--ca-file", "/dev/zero"],
+            "--ca-file /dev/zero: larger than 1 MiB, not a CA bundle",
+        ),
+        (
+            &[
+                "preflight",
+                "--offline",
+                "-f",
+                big_ok,
+                "--ca-file",
+                "/dev/zero",
+            ],
+            "larger than 1 MiB, not a CA bundle",
+        ),
+        (
+            &["preflight", "--offline", "-f", "/dev/zero"],
+            "/dev/zero: larger than 4 MiB, not a values file",
+        ),
+        (
+            &["preflight", "--offline", "-f", big],
+            "larger than 4 MiB, not a values file",
+        ),
+        (
+            &["serve", b, "--port", "0", "--script", "/dev/zero"],
+            "larger than 1 MiB, not a serve script",
+        ),
+    ];
+    for (args, want) in cases {
+        let (out, took) = bounded(args, Duration::from_secs(20));
+        assert_usage_error(&out, want);
+        assert!(took < Duration::from_secs(10), "{args:?} took {took:?}");
+    }
+    let (out, _) = bounded_stdin(
+        &["preflight", "--offline", "-f", "-"],
+        Duration::from_secs(20),
+        Some(b"db:\n  host: \xff\xfe\n"),
+    );
+    assert_usage_error(&out, "-: not UTF-8 text");
+}
+
+#[test]
+fn error_lines_are_one_short_line_with_control_characters_escaped() {
+    let ok = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ok.path(), "db:\n  host: db.example.com\n").unwrap();
+    let f = ok.path().to_str().unwrap();
+    let long = format!("db.host={}", "{".repeat(100_000));
+    let (out, _) = bounded(
+        &["preflight", "--offline", "-f", f, "--set", &long],
+        Duration::from_secs(20),
+    );
+    assert_usage_error(&out, "--set db.host={{{");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.len() < 400, "{} bytes: {err:.400}", err.len());
+    let (out, _) = bounded(
+        &[
+            "preflight",
+            "--offline",
+            "-f",
+            f,
+            "--set",
+            "db.\u{1b}[2J\nx",
+        ],
+        Duration::from_secs(20),
+    );
+    assert_usage_error(&out, "--set db.^[[2J^Jx");
+    assert!(!out.stderr.contains(&0x1b), "{}", show(&out));
+}
+
 /// A fake PostgreSQL that accepts TLS (`S`) and then sends a TLS record header one
 /// byte a second, forever (or nothing at all when `silent`).
 fn trickle_server(silent: bool) -> SocketAddr {
@@ -313,14 +395,20 @@ fn skipped_text(v: &serde_json::Value) -> String {
 
 #[test]
 fn million_tiny_pods_are_bounded_with_doc001_not_an_abort() {
+    // In Smart Check's own namespace, after its real pods: read up to the kept cap.
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("bomb");
     copy_tree(&testdata("auth001"), &d);
-    std::fs::write(
-        d.join("cluster-resources/pods/bomb.json"),
-        tiny_pods(1_000_000, "bomb"),
-    )
-    .unwrap();
+    let pods = d.join("cluster-resources/pods/trendmicro.json");
+    let real: serde_json::Value = serde_json::from_slice(&std::fs::read(&pods).unwrap()).unwrap();
+    let real = serde_json::to_string(&real["items"]).unwrap();
+    let bomb = tiny_pods(1_000_000, "trendmicro");
+    let joined = bomb.replacen(
+        "\"items\":[",
+        &format!("\"items\":{},", &real[..real.len() - 1]),
+        1,
+    );
+    std::fs::write(&pods, joined).unwrap();
     let tgz = tar_gz(&d);
     let (out, _) = bounded(
         &["analyze", tgz.to_str().unwrap(), "-o", "json"],
@@ -333,8 +421,65 @@ fn million_tiny_pods_are_bounded_with_doc001_not_an_abort() {
     assert!(ids.contains(&"DOC001".to_string()), "{ids:?}");
     let sk = skipped_text(&v);
     assert!(
-        sk.contains("bomb.json") && sk.contains("kept per kind"),
+        sk.contains("pods/trendmicro.json") && sk.contains("kept per kind"),
         "{sk}"
+    );
+}
+
+#[test]
+fn an_unrelated_namespace_is_not_read_and_the_report_says_so() {
+    // A million pods in another namespace: not read at all (Smart Check's namespace is
+    // found by its db-init pods), so no budget is reached; the report names the scope.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("bomb");
+    copy_tree(&testdata("auth001"), &d);
+    std::fs::write(
+        d.join("cluster-resources/pods/bomb.json"),
+        tiny_pods(1_000_000, "bomb"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("cluster-resources/events/bomb.json"),
+        "{\"items\":[{\"metadata\":{\"name\":\"e\",\"namespace\":\"bomb\"},\"reason\":\"FailedMount\",\"type\":\"Warning\",\"message\":\"MountVolume.SetUp failed for volume \\\"x\\\" : configmap \\\"x\\\" not found\",\"involvedObject\":{\"kind\":\"Pod\",\"name\":\"p1\",\"namespace\":\"bomb\"}}]}",
+    )
+    .unwrap();
+    let tgz = tar_gz(&d);
+    for input in [tgz.as_path(), d.as_path()] {
+        let (out, _) = bounded(
+            &["analyze", input.to_str().unwrap(), "-o", "json"],
+            Duration::from_secs(120),
+        );
+        assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+        let v = json_report(&out);
+        let ids = crate::support::report::ids(&v);
+        assert_eq!(ids, ["AUTH001"], "{}", show(&out));
+        let scope = &v["source"]["scope"];
+        assert_eq!(
+            scope["namespaces"],
+            serde_json::json!(["trendmicro"]),
+            "{scope}"
+        );
+        assert_eq!(scope["otherNamespaces"], 1, "{scope}");
+        assert!(v["pods"].as_array().unwrap().len() < 20, "{}", v["pods"]);
+    }
+    // -n names the namespace to read; one the bundle does not hold is an error.
+    let (out, _) = bounded(
+        &["analyze", tgz.to_str().unwrap(), "-n", "bomb", "-o", "json"],
+        Duration::from_secs(120),
+    );
+    let v = json_report(&out);
+    assert!(
+        crate::support::report::ids(&v).contains(&"DOC001".to_string()),
+        "{}",
+        show(&out)
+    );
+    let (out, _) = bounded(
+        &["analyze", tgz.to_str().unwrap(), "-n", "nosuch"],
+        Duration::from_secs(120),
+    );
+    assert_usage_error(
+        &out,
+        "-n nosuch: the bundle holds no namespace nosuch (it holds bomb,",
     );
 }
 
@@ -343,9 +488,11 @@ fn entry_over_the_file_limit_is_skipped_by_name_and_the_rest_analysed() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("big");
     copy_tree(&testdata("auth001"), &d);
+    // In Smart Check's namespace (another namespace's file would not be read at all).
+    std::fs::create_dir_all(d.join("cluster-resources/endpoints")).unwrap();
     std::fs::write(
-        d.join("cluster-resources/pods/bomb.json"),
-        tiny_pods(400_000, "bomb"),
+        d.join("cluster-resources/endpoints/trendmicro.json"),
+        tiny_pods(400_000, "trendmicro"),
     )
     .unwrap();
     let tgz = tar_gz(&d);
@@ -367,7 +514,7 @@ fn entry_over_the_file_limit_is_skipped_by_name_and_the_rest_analysed() {
         assert!(ids.contains(&"AUTH001".to_string()), "{ids:?}");
         let sk = skipped_text(&v);
         assert!(
-            sk.contains("cluster-resources/pods/bomb.json")
+            sk.contains("cluster-resources/endpoints/trendmicro.json")
                 && sk.contains("over the per-file limit of 4 MiB"),
             "{sk}"
         );
@@ -646,7 +793,7 @@ mod generated {
             p
         };
         let limits = Limits::with_total(8 << 20);
-        let _ = logfile::read_input_within(&p, None, &cat, &scanner, &limits);
+        let _ = logfile::read_input_within(&p, None, &cat, &scanner, &limits, &Default::default());
     }
 
     proptest! {

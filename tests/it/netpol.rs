@@ -293,6 +293,15 @@ fn go_resolver_timeout_is_blocked_dns_when_the_policies_block_it() {
         let (code, r) = analyze(&b);
         assert_eq!(code, 3, "{r}");
         assert_eq!(ids(&r), ["NET003", "NET005"], "{line}\n{r}");
+        // -n reads the DNS Service and its EndpointSlices in kube-system all the same.
+        let o = run(&["analyze", "-o", "json", "-n", NS, b.to_str().unwrap()]);
+        let with_n: Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", show(&o)));
+        assert_eq!(ids(&with_n), ["NET003", "NET005"], "{with_n}");
+        assert_eq!(
+            finding(&with_n, "NET005")["fix"],
+            finding(&r, "NET005")["fix"]
+        );
         let f = finding(&r, "NET005");
         assert_eq!(f["subjects"], json!([format!("{NS}/{AUTH}")]), "{f}");
         let text = f.to_string();

@@ -363,6 +363,34 @@ async fn silent_listener_times_out_within_the_timeout() {
 }
 
 #[tokio::test]
+async fn latency_stage_stops_at_its_limit_however_many_samples_are_asked() {
+    need_pg!();
+    let s = plain();
+    // 50 ms each way: a SELECT 1 round trip takes 100 ms, so 1000 samples would hold
+    // the stage for 100 s. Its limit is ten connect timeouts: 5 s here.
+    let proxy = DelayProxy::start(s.addr(), Duration::from_millis(50));
+    let mut c = cfg(proxy.addr.port(), "127.0.0.1", SslMode::Disable, MASTER);
+    c.samples = 1000;
+    c.connect_timeout = Duration::from_millis(500);
+    let r = probe::run(&c).await;
+    let st = r.stage("latency").expect("latency stage");
+    assert_eq!(st.result, StageResult::Warn, "{st:?}");
+    assert!(
+        st.detail
+            .contains("of 1000 samples: the latency stage's limit is 5.0 s"),
+        "{st:?}"
+    );
+    let ms = st.ms.expect("stage time");
+    assert!((4_500.0..6_500.0).contains(&ms), "stage took {ms} ms");
+    let l = r.latency.as_ref().expect("latency report");
+    assert!(
+        l.select1.samples > 5 && l.select1.samples < 1000,
+        "{:?}",
+        l.select1
+    );
+}
+
+#[tokio::test]
 async fn delay_proxy_is_lat001_with_p50_near_the_delay() {
     need_pg!();
     let s = plain();
