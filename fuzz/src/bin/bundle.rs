@@ -2,8 +2,9 @@
 //! The input is records (`=== <path>\n<contents>`, see the crate docs) packed into a
 //! valid tar.gz, so the fuzzer explores paths and contents (Lists of every kind, logs,
 //! `cluster_version.json`, the doctor's `dssc/*.json`) rather than tar checksums; the
-//! archive goes through `sources::logfile::read_input_within` with the default limits,
-//! then `analysis::build_report`, rendered in every format.
+//! archive goes through `sources::logfile::read_input_within` with the default limits
+//! (and, when the first byte is odd, `-n trendmicro`, so the one-pass read is reached
+//! too), then `analysis::build_report`, rendered in every format.
 //!
 //! Must hold: no panic, memory bounded (`-rss_limit_mb=512`); a bundle that reads
 //! keeps no more pods or logs than it holds files for, and its report renders (JSON
@@ -13,7 +14,7 @@
 use dssc_doctor::analysis;
 use dssc_doctor::model::error::InputError;
 use dssc_doctor::report::Format;
-use dssc_doctor::sources::{limits::Limits, logfile};
+use dssc_doctor::sources::{limits::Limits, logfile, scope::Focus};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
     let records = dssc_doctor_fuzz::records(data);
     let tgz = dssc_doctor_fuzz::tar_gz(&records);
     let path = dssc_doctor_fuzz::scratch_file("bundle.tar.gz", &tgz);
-    match logfile::read_input_within(&path, None, cat, scanner, &Limits::default()) {
+    let focus = Focus {
+        namespace: (data.first().is_some_and(|b| b & 1 == 1)).then(|| "trendmicro".into()),
+        release: None,
+    };
+    match logfile::read_input_within(&path, None, cat, scanner, &Limits::default(), &focus) {
         Ok(ev) => {
             // Each log is one tar entry; a second copy of a path is ignored.
             assert!(ev.logs.len() <= records.len());

@@ -17,7 +17,14 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let (cat, scanner) = dssc_doctor_fuzz::catalogue();
     let path = dssc_doctor_fuzz::scratch_file("input", data);
-    match logfile::read_input_within(&path, None, cat, scanner, &Limits::default()) {
+    match logfile::read_input_within(
+        &path,
+        None,
+        cat,
+        scanner,
+        &Limits::default(),
+        &Default::default(),
+    ) {
         Ok(ev) => {
             let report = analysis::build_report(cat, &ev);
             let _ = report.render(Format::Text);
