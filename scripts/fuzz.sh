@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-targets=(input_file bundle log_scan values helm_release ca_bundle selectors serve_request)
+targets=(input_file bundle log_scan values helm_release ca_bundle server_chain selectors serve_request)
 want=${1:-all}
 secs=${2:-60}
 if [ "$want" != all ]; then
@@ -82,6 +82,24 @@ seed() {
       ;;
     values)
       cp testdata/values/*.yaml "$d/"
+      ;;
+    server_chain)
+      # A CA and an RSA leaf for localhost, made here: mode 0x12 = verify-full,
+      # localhost, the last block is the CA.
+      local c
+      c=$(mktemp -d)
+      openssl req -x509 -newkey rsa:2048 -nodes -keyout "$c/ca.key" -out "$c/ca.pem" \
+        -subj /CN=fuzz-ca -days 30 -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+      openssl req -newkey rsa:2048 -nodes -keyout "$c/leaf.key" -out "$c/leaf.csr" \
+        -subj /CN=localhost 2>/dev/null
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$c/ext"
+      openssl x509 -req -in "$c/leaf.csr" -CA "$c/ca.pem" -CAkey "$c/ca.key" \
+        -CAcreateserial -days 30 -extfile "$c/ext" -out "$c/leaf.pem" 2>/dev/null
+      openssl x509 -in "$c/leaf.pem" -outform DER -out "$c/leaf.der"
+      openssl x509 -in "$c/ca.pem" -outform DER -out "$c/ca.der"
+      { printf '\022'; cat "$c/leaf.der"; printf '\0\0\0\0'; cat "$c/ca.der"; } >"$d/full"
+      { printf '\005'; cat "$c/leaf.der"; } >"$d/ip-system-store"
+      rm -rf "$c"
       ;;
     serve_request)
       records testdata/bundles/mnt002 | { printf '/api/v1/namespaces/trendmicro/pods?labelSelector=app%%3Dauth\napplication/json\n'; cat; } >"$d/mnt002"

@@ -241,14 +241,41 @@ pub fn bundle_findings(pem: &[u8], origin: &str) -> (Vec<super::ProbeHit>, Vec<S
         ca_origin: Some(origin.to_string()),
         ..ProbeConfig::default()
     };
-    let mut r = Recorder {
+    let mut r = offline_recorder(&cfg, Verify::None);
+    let entries = bundle_entries(&cfg, &mut r);
+    (r.res.hits, entries.into_iter().map(|e| e.subject).collect())
+}
+
+/// The certificate stage on its own, off the network: the chain a server presented
+/// (DER, leaf first) checked against `ca_pem` (or the system trust store) for `host`
+/// as `verify` asks. Returns the hits and whether the probe would go on.
+pub fn chain_findings(
+    chain: &[Vec<u8>],
+    ca_pem: Option<&[u8]>,
+    host: &str,
+    verify: Verify,
+) -> (Vec<super::ProbeHit>, bool) {
+    let cfg = ProbeConfig {
+        host: host.to_string(),
+        ca_pem: ca_pem.map(<[u8]>::to_vec),
+        ca_origin: ca_pem.map(|_| "ca.pem".to_string()),
+        ..ProbeConfig::default()
+    };
+    let mut r = offline_recorder(&cfg, verify);
+    let go_on = certificate_stage(&cfg, host, verify, chain, &mut r);
+    (r.res.hits, go_on)
+}
+
+/// A recorder for checks run without a connection.
+fn offline_recorder(cfg: &ProbeConfig, verify: Verify) -> Recorder {
+    Recorder {
         res: super::ProbeResult {
-            host: String::new(),
+            host: cfg.host.clone(),
             port: cfg.port,
             user: String::new(),
             database: String::new(),
             sslmode: cfg.sslmode,
-            verify: Verify::None,
+            verify,
             addresses: Vec::new(),
             stages: Vec::new(),
             latency: None,
@@ -260,9 +287,7 @@ pub fn bundle_findings(pem: &[u8], origin: &str) -> (Vec<super::ProbeHit>, Vec<S
             ca_withheld: false,
         },
         context: Default::default(),
-    };
-    let entries = bundle_entries(&cfg, &mut r);
-    (r.res.hits, entries.into_iter().map(|e| e.subject).collect())
+    }
 }
 
 /// Verifies the chain against the bundle (or the system trust store when there is

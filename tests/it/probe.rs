@@ -311,6 +311,55 @@ async fn small_max_connections_is_db003_and_version_15_is_db001() {
     assert!(fix.contains("ALTER SYSTEM SET max_connections = "), "{fix}");
 }
 
+#[test]
+fn a_presented_chain_is_checked_offline_as_the_certificate_stage_does() {
+    // chain_findings is the certificate stage without a connection (the fuzz target
+    // server_chain drives it with arbitrary DER).
+    use dssc_doctor::model::tls::Verify;
+    let der = |pem: &[u8]| {
+        openssl::x509::X509::from_pem(pem)
+            .unwrap()
+            .to_der()
+            .unwrap()
+    };
+    let ids = |h: &[probe::ProbeHit]| h.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+    let issued = ca().server("localhost", &[San::Dns("localhost")], Key::Rsa);
+    let chain = vec![der(&issued.cert_pem)];
+    let (hits, go_on) =
+        probe::cert::chain_findings(&chain, Some(&ca().pem()), "localhost", Verify::Full);
+    assert!(hits.is_empty() && go_on, "{:?}", ids(&hits));
+    // An EC key: TLS006 (Smart Check takes RSA server keys only).
+    let ec = ca().server("localhost", &[San::Dns("localhost")], Key::EcP256);
+    let (hits, _) = probe::cert::chain_findings(
+        &[der(&ec.cert_pem)],
+        Some(&ca().pem()),
+        "localhost",
+        Verify::Full,
+    );
+    assert_eq!(ids(&hits), ["TLS006"]);
+    // Another CA in the bundle: TLS001.
+    let (hits, go_on) =
+        probe::cert::chain_findings(&chain, Some(&other_ca().pem()), "localhost", Verify::Full);
+    assert!(
+        ids(&hits).contains(&"TLS001".to_string()) && !go_on,
+        "{:?}",
+        ids(&hits)
+    );
+    // Addressed by an IP the certificate does not name: TLS002.
+    let (hits, _) =
+        probe::cert::chain_findings(&chain, Some(&ca().pem()), "127.0.0.1", Verify::Full);
+    assert!(
+        ids(&hits).contains(&"TLS002".to_string()),
+        "{:?}",
+        ids(&hits)
+    );
+    // Bytes that are no certificate: PRB001, and the probe stops.
+    let (hits, go_on) =
+        probe::cert::chain_findings(&[b"not DER".to_vec()], None, "localhost", Verify::Ca);
+    assert_eq!(ids(&hits), ["PRB001"]);
+    assert!(!go_on);
+}
+
 #[tokio::test]
 async fn ssl_off_with_verify_full_is_tls003() {
     need_pg!();
