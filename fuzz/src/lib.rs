@@ -7,8 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use dssc_doctor::analysis::scan::Scanner;
+use dssc_doctor::analysis::{self, scan::Scanner};
 use dssc_doctor::catalogue::Catalogue;
+use dssc_doctor::model::error::InputError;
+use dssc_doctor::model::evidence::Evidence;
+use dssc_doctor::report::Format;
 
 /// The built-in catalogue and its scanner, as `analyze` builds them without
 /// `--checks-dir`.
@@ -94,4 +97,34 @@ pub fn tar_gz(records: &[(String, Vec<u8>)]) -> Vec<u8> {
     b.into_inner()
         .and_then(|gz| gz.finish())
         .expect("writing to memory")
+}
+
+/// What must hold of a read as `analyze` does it: evidence that reads gives a report
+/// that renders in `formats` and as JSON that parses, with exit code 0, 3 or 4; what
+/// does not read is an input error (exit code 2), never an internal failure. Returns
+/// the evidence for further checks.
+pub fn check_read(
+    cat: &Catalogue,
+    read: anyhow::Result<Evidence>,
+    formats: &[Format],
+) -> Option<Evidence> {
+    match read {
+        Ok(ev) => {
+            let report = analysis::build_report(cat, &ev);
+            for f in formats {
+                let _ = report.render(*f);
+            }
+            let json = report.render(Format::Json);
+            assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
+            assert!(matches!(report.exit_code(), 0 | 3 | 4));
+            Some(ev)
+        }
+        Err(e) => {
+            assert!(
+                e.downcast_ref::<InputError>().is_some(),
+                "not an input error: {e:#}"
+            );
+            None
+        }
+    }
 }
