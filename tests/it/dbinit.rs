@@ -55,10 +55,8 @@ mod scaffold {
 
     // ---------------------------------------------------------------- PostgreSQL
 
-    /// The bootstrap superuser.
-    pub const SUPERUSER: (&str, &str) = ("postgres", "postgres-pw");
     /// Smart Check's master user (CREATEROLE, CREATEDB), scram password.
-    pub const MASTER: (&str, &str) = ("master", "master-pw");
+    pub use crate::support::pg::MASTER;
     /// A user whose password is stored as md5.
     pub const MD5USER: (&str, &str) = ("md5user", "md5user-pw");
     /// A plain user for filling connection slots.
@@ -67,56 +65,21 @@ mod scaffold {
     // The PostgreSQL binaries and running as the postgres OS user: the suite's own.
     pub use crate::support::pg::{as_pg, bin_dir, chown_pg, is_root, write_pg};
 
-    /// This process's scratch directory; those of dead test processes are removed.
+    /// This test's scratch directory, inside the suite's.
     pub fn root() -> &'static Path {
         static ROOT: OnceLock<PathBuf> = OnceLock::new();
         ROOT.get_or_init(|| {
-            let tmp = std::env::temp_dir();
-            if let Ok(rd) = std::fs::read_dir(&tmp) {
-                for e in rd.flatten() {
-                    let name = e.file_name().to_string_lossy().to_string();
-                    if let Some(pid) = name.strip_prefix("dssc-dbinit-") {
-                        if !Path::new("/proc").join(pid).exists() {
-                            let _ = std::fs::remove_dir_all(e.path());
-                        }
-                    }
-                }
-            }
-            let d = tmp.join(format!("dssc-dbinit-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&d);
+            let d = crate::support::pg::root().join("dbinit");
             std::fs::create_dir_all(&d).expect("scratch dir");
             chown_pg(&d);
             d
         })
     }
 
-    /// initdb once per process; the roles are made in single-user mode.
+    /// The suite's template maker with this test's roles (an md5 one, a filler).
     fn template() -> &'static Path {
         static T: OnceLock<PathBuf> = OnceLock::new();
         T.get_or_init(|| {
-            let bin = bin_dir().expect("PostgreSQL binaries");
-            let data = root().join("template");
-            let pw = root().join("pwfile");
-            write_pg(&pw, SUPERUSER.1.as_bytes(), 0o600);
-            let out = as_pg(bin.join("initdb").to_str().unwrap())
-                .args(["-D", data.to_str().unwrap(), "-U", SUPERUSER.0, "--pwfile"])
-                .arg(&pw)
-                .args([
-                    "-A",
-                    "scram-sha-256",
-                    "-E",
-                    "UTF8",
-                    "--no-sync",
-                    "--no-instructions",
-                ])
-                .stdin(Stdio::null())
-                .output()
-                .expect("run initdb");
-            assert!(
-                out.status.success(),
-                "initdb failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
             let sql = format!(
                 "CREATE ROLE {} LOGIN CREATEROLE CREATEDB PASSWORD '{}'\n\
                  CREATE ROLE {} LOGIN PASSWORD '{}'\n\
@@ -124,42 +87,11 @@ mod scaffold {
                  CREATE ROLE {} LOGIN PASSWORD '{}'\n",
                 MASTER.0, MASTER.1, FILLER.0, FILLER.1, MD5USER.0, MD5USER.1
             );
-            let mut child = as_pg(bin.join("postgres").to_str().unwrap())
-                .args([
-                    "--single",
-                    "-D",
-                    data.to_str().unwrap(),
-                    "-c",
-                    "fsync=off",
-                    "postgres",
-                ])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("postgres --single");
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(sql.as_bytes())
-                .unwrap();
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "single-user setup failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            data
+            crate::support::pg::make_template("dbinit-template", &sql)
         })
     }
 
-    pub fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port")
-    }
+    pub use crate::support::pg::free_port;
 
     /// How to run one server.
     #[derive(Clone, Debug, Default)]

@@ -140,7 +140,7 @@ pub fn write_pg(p: &Path, data: &[u8], mode: u32) {
 }
 
 /// This process's scratch directory; directories of dead test processes are removed.
-fn root() -> &'static Path {
+pub fn root() -> &'static Path {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
     ROOT.get_or_init(|| {
         let tmp = std::env::temp_dir();
@@ -166,50 +166,72 @@ fn root() -> &'static Path {
 fn template() -> &'static Path {
     static T: OnceLock<PathBuf> = OnceLock::new();
     T.get_or_init(|| {
-        let bin = bin_dir().expect("PostgreSQL binaries");
-        let data = root().join("template");
-        let pw = root().join("pwfile");
-        write_pg(&pw, SUPERUSER.1.as_bytes(), 0o600);
-        let out = as_pg(bin.join("initdb").to_str().unwrap())
-            .args(["-D", data.to_str().unwrap(), "-U", SUPERUSER.0, "--pwfile"])
-            .arg(&pw)
-            .args(["-A", "scram-sha-256", "-E", "UTF8", "--no-sync", "--no-instructions"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("run initdb");
-        assert!(
-            out.status.success(),
-            "initdb failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let sql = format!(
-            "CREATE ROLE {} LOGIN CREATEROLE CREATEDB PASSWORD '{}';\nCREATE ROLE {} LOGIN PASSWORD '{}';\n",
-            MASTER.0, MASTER.1, WEAK.0, WEAK.1
-        );
-        let mut child = as_pg(bin.join("postgres").to_str().unwrap())
-            .args(["--single", "-D", data.to_str().unwrap(), "-c", "fsync=off", "postgres"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("postgres --single");
-        {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().unwrap();
-            stdin.write_all(sql.as_bytes()).unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "single-user setup failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        data
+        make_template(
+            "template",
+            &format!(
+                "CREATE ROLE {} LOGIN CREATEROLE CREATEDB PASSWORD '{}';\nCREATE ROLE {} LOGIN PASSWORD '{}';\n",
+                MASTER.0, MASTER.1, WEAK.0, WEAK.1
+            ),
+        )
     })
 }
 
-fn free_port() -> u16 {
+/// A data directory `name` under [`root`]: initdb with the bootstrap superuser (scram),
+/// then `sql` (one statement a line) run in single-user mode. Servers start on copies.
+pub fn make_template(name: &str, sql: &str) -> PathBuf {
+    let bin = bin_dir().expect("PostgreSQL binaries");
+    let data = root().join(name);
+    let pw = root().join(format!("{name}.pwfile"));
+    write_pg(&pw, SUPERUSER.1.as_bytes(), 0o600);
+    let out = as_pg(bin.join("initdb").to_str().unwrap())
+        .args(["-D", data.to_str().unwrap(), "-U", SUPERUSER.0, "--pwfile"])
+        .arg(&pw)
+        .args([
+            "-A",
+            "scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run initdb");
+    assert!(
+        out.status.success(),
+        "initdb failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut child = as_pg(bin.join("postgres").to_str().unwrap())
+        .args([
+            "--single",
+            "-D",
+            data.to_str().unwrap(),
+            "-c",
+            "fsync=off",
+            "postgres",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("postgres --single");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(sql.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "single-user setup failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    data
+}
+
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
