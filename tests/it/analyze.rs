@@ -2,8 +2,9 @@
 //! testdata/bundles, log files and stdin, asserting finding IDs, subjects, the names in
 //! the fixes and the exit codes.
 
+use crate::support::cli::copy_tree;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
@@ -365,7 +366,7 @@ fn bad_input_is_one_line_and_exit_2() {
 fn malformed_json_in_a_bundle_is_skipped_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let b = dir.path().join("b");
-    copy_dir(Path::new(&bundle("net001")), &b);
+    copy_tree(Path::new(&bundle("net001")), &b);
     std::fs::write(
         b.join("cluster-resources/events/trendmicro.json"),
         "{\"kind\": \"EventList\", \"items\": [",
@@ -388,19 +389,6 @@ fn malformed_json_in_a_bundle_is_skipped_not_fatal() {
     .unwrap();
     let (_, r) = json_report(&["analyze", b.to_str().unwrap()]);
     assert!(r["skipped"].to_string().contains("binary"));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst: PathBuf = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -512,7 +500,7 @@ fn mount_findings_say_what_the_cluster_does_have() {
     // MNT001: the ConfigMap exists in another namespace, and a Secret of that name here.
     let dir = tempfile::tempdir().unwrap();
     let b = dir.path().join("b");
-    copy_dir(Path::new(&bundle("mnt001")), &b);
+    copy_tree(Path::new(&bundle("mnt001")), &b);
     std::fs::write(
         b.join("cluster-resources/configmaps/default.json"),
         r#"{"kind":"ConfigMapList","apiVersion":"v1","metadata":{},"items":[
@@ -540,7 +528,7 @@ fn mount_findings_say_what_the_cluster_does_have() {
 fn a_network_policy_that_explains_a_dial_timeout_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let b = dir.path().join("b");
-    copy_dir(Path::new(&bundle("net001")), &b);
+    copy_tree(Path::new(&bundle("net001")), &b);
     std::fs::create_dir_all(b.join("cluster-resources/network-policy")).unwrap();
     std::fs::write(
         b.join("cluster-resources/network-policy/trendmicro.json"),

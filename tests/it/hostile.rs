@@ -2,6 +2,7 @@
 //! trickles one byte a second, absurd `--set` keys, bombs and malformed archives. Every
 //! case ends in exit 0/2/3/4 within a time and memory bound, never a panic or a hang.
 
+use crate::support::cli::copy_tree;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::process::CommandExt;
@@ -275,20 +276,6 @@ fn trickling_tls_peer_is_net006_within_the_connect_timeout() {
             took < Duration::from_millis(2500),
             "silent={silent}: took {took:?}"
         );
-    }
-}
-
-/// Copies a directory tree.
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
     }
 }
 

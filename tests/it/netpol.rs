@@ -5,6 +5,7 @@
 //! finding when they allow it or when the name server answered (`no such host`).
 //! Bundles carry the DNS Service and EndpointSlices and round-trip through `bundle`.
 
+use crate::support::cli::copy_tree;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -161,19 +162,6 @@ fn resolver_timeout_line(go: &Path, dir: &Path, dns_ip: &str) -> String {
     line
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let t = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), t).unwrap();
-        }
-    }
-}
-
 fn list(kind: &str, items: Vec<Value>) -> String {
     json!({"kind": format!("{kind}List"), "apiVersion": "v1", "metadata": {}, "items": items})
         .to_string()
@@ -204,7 +192,7 @@ fn bundle(
 ) -> PathBuf {
     let b = dir.join("b");
     let _ = std::fs::remove_dir_all(&b);
-    copy_dir(&testdata("net001"), &b);
+    copy_tree(&testdata("net001"), &b);
     let logs = b.join("cluster-resources/pods/logs").join(NS);
     for e in std::fs::read_dir(&logs).unwrap() {
         let e = e.unwrap();

@@ -5,6 +5,7 @@
 //! after every round, and serve's resident memory stays flat across rounds (VmRSS from
 //! /proc; a generous bound, so the test asserts behaviour, not timing).
 
+use crate::support::cli::copy_tree;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -31,19 +32,6 @@ const HALF_OPEN: usize = 48;
 const ROUNDS: usize = 4;
 /// What a normal request may take while all of the above go on.
 const DEADLINE: Duration = Duration::from_secs(15);
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
 
 /// The AUTH001 install with a large pod list in another namespace and a large log.
 fn load_bundle(root: &Path) {

@@ -20,6 +20,21 @@ pub fn testdata(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Copies a directory tree (a bundle to edit in a test).
+#[allow(dead_code)]
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
 /// Runs the binary with `args`.
 pub fn run<S: AsRef<OsStr>>(args: &[S]) -> Output {
     Command::new(BIN).args(args).output().unwrap()
